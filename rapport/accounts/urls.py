@@ -1,0 +1,17 @@
+from django.urls import path
+
+from rapport.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.account_list, name="account_list"),
+    path("new/", views.account_create, name="account_create"),
+    path("suggest/", views.account_suggest, name="account_suggest"),
+    path("<int:pk>/", views.account_detail, name="account_detail"),
+    path("<int:pk>/edit/", views.account_edit, name="account_edit"),
+    path("<int:pk>/archive/", views.account_archive, name="account_archive"),
+    path("<int:pk>/team/", views.account_team, name="account_team"),
+    path("<int:pk>/team/<int:member_pk>/end/", views.team_member_end, name="team_member_end"),
+    path("<int:pk>/history/", views.account_history, name="account_history"),
+]

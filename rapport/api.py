@@ -1,0 +1,58 @@
+"""The REST API: one NinjaAPI with each app's router, token or session authentication."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from rapport.accounts.api import router as accounts_router
+from rapport.core.exceptions import NotAllowedError, StaleVersionError
+from rapport.stakeholders.api import router as stakeholders_router
+from rapport.users.auth import BearerToken
+
+api = NinjaAPI(
+    title="Rapport API",
+    version="1",
+    description="Accounts, account teams and stakeholders. Authenticate with `Authorization: Bearer <token>`.",
+    auth=[BearerToken(), django_auth],
+    urls_namespace="api",
+)
+api.add_router("", accounts_router)
+api.add_router("", stakeholders_router)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    if hasattr(error, "error_dict"):
+        detail = [
+            {"loc": ["body", field], "msg": " ".join(messages), "type": "validation_error"}
+            for field, messages in error.message_dict.items()
+        ]
+    else:
+        detail = [{"loc": ["body"], "msg": " ".join(error.messages), "type": "validation_error"}]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(StaleVersionError)
+def stale_version(request: HttpRequest, error: StaleVersionError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(error.message), "current_version": error.current_version}, status=409
+    )
+
+
+@api.exception_handler(NotAllowedError)
+def not_allowed(request: HttpRequest, error: NotAllowedError) -> HttpResponse:
+    return api.create_response(request, {"detail": _("You may not change this record.")}, status=403)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def does_not_exist(request: HttpRequest, error: ObjectDoesNotExist) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)

@@ -1,0 +1,61 @@
+"""Pieces every app's API router shares: the page envelope and reference lookups."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+from ninja import Schema
+from pydantic import Field
+
+from rapport.core.pagination import paginate
+
+ItemT = TypeVar("ItemT")
+
+
+class PageQuery(Schema):
+    page: int = Field(1, ge=1)
+    page_size: int = Field(25, ge=1, le=200)
+
+
+class Page(Schema, Generic[ItemT]):
+    count: int
+    page: int
+    pages: int
+    results: list[ItemT]
+
+
+def page_of(queryset: QuerySet[Any], query: PageQuery) -> dict[str, Any]:
+    size = min(query.page_size, settings.RAPPORT_API_MAX_PAGE_SIZE)
+    page = paginate(queryset, page=query.page, per_page=size)
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": list(page.object_list),
+    }
+
+
+def resolve_references(data: dict[str, Any], references: dict[str, QuerySet[Any]]) -> dict[str, Any]:
+    """Turn ``<name>_id`` keys into objects, refusing ids that match nothing, field by field."""
+    resolved = dict(data)
+    errors: dict[str, list[str]] = {}
+    for name, queryset in references.items():
+        key = f"{name}_id"
+        if key not in resolved:
+            continue
+        value = resolved.pop(key)
+        if value is None:
+            resolved[name] = None
+            continue
+        obj: Model | None = queryset.filter(pk=value).first()
+        if obj is None:
+            errors[key] = [_("No record has the id %(id)s.") % {"id": value}]
+        else:
+            resolved[name] = obj
+    if errors:
+        raise ValidationError(errors)
+    return resolved

@@ -1,0 +1,224 @@
+"""Builds the demo company: deterministic, believable, loaded in one transaction."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
+from rapport.accounts.models import Account, TeamMember
+from rapport.accounts.services import account_update
+from rapport.core.text import search_key
+from rapport.demo import data
+from rapport.stakeholders.models import Stakeholder
+from rapport.stakeholders.services import stakeholder_mark_left, stakeholder_update
+from rapport.users.models import User
+from rapport.users.services import user_create
+
+ACCOUNT_COUNT = 150
+SEED = 20261127
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    users: list[tuple[str, str]]
+    accounts: int
+    stakeholders: int
+
+
+def demo_load() -> DemoResult:
+    """Load the demo company unless it is already there; running it again changes nothing."""
+    logins = [(email, role) for email, _f, _l, role, _lang, _t in data.USERS]
+    if User.objects.filter(email=data.USERS[0][0]).exists():
+        return DemoResult(False, logins, Account.objects.count(), Stakeholder.objects.count())
+    with transaction.atomic():
+        users = _create_users()
+        accounts = _create_accounts(users)
+        _create_teams(accounts, users)
+        _create_stakeholders(accounts)
+        _record_some_everyday_changes(accounts, users)
+    return DemoResult(True, logins, Account.objects.count(), Stakeholder.objects.count())
+
+
+def _create_users() -> dict[str, User]:
+    users = {}
+    for email, first, last, role, language, title in data.USERS:
+        users[email] = user_create(
+            email=email,
+            password=data.DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            role=role,
+            language=language,
+            title=title,
+        )
+    return users
+
+
+def _account_names(rng: random.Random) -> list[tuple[str, str]]:
+    industries = list(data.INDUSTRY_SUFFIXES)
+    names: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    while len(names) < ACCOUNT_COUNT:
+        industry = rng.choice(industries)
+        name = f"{rng.choice(data.NAME_STEMS)} {rng.choice(data.INDUSTRY_SUFFIXES[industry])}"
+        if name not in seen:
+            seen.add(name)
+            names.append((name, industry))
+    return names
+
+
+def _create_accounts(users: dict[str, User]) -> list[Account]:
+    rng = random.Random(SEED)
+    managers = [users["marc@rapport.demo"], users["sofia@rapport.demo"], users["james@rapport.demo"]]
+    executive = users["nina@rapport.demo"]
+    admin = users["admin@rapport.demo"]
+    tiers = [Tier.STRATEGIC] * 1 + [Tier.KEY] * 3 + [Tier.GROWTH] * 4 + [Tier.MAINTAIN] * 2
+    stages = (
+        [LifecycleStage.ONBOARDING] * 2
+        + [LifecycleStage.ADOPTION] * 3
+        + [LifecycleStage.GROWTH] * 4
+        + [LifecycleStage.RENEWAL] * 2
+        + [LifecycleStage.AT_RISK]
+        + [LifecycleStage.CHURNED]
+    )
+    accounts = []
+    for index, (name, industry) in enumerate(_account_names(rng)):
+        tier = rng.choice(tiers)
+        employees = {
+            Tier.STRATEGIC: rng.randint(5000, 60000),
+            Tier.KEY: rng.randint(1000, 12000),
+            Tier.GROWTH: rng.randint(200, 3000),
+            Tier.MAINTAIN: rng.randint(50, 800),
+        }[tier]
+        segment = (
+            Segment.PUBLIC_SECTOR
+            if industry == Industry.PUBLIC_SECTOR
+            else Segment.ENTERPRISE
+            if employees >= 2000
+            else Segment.MID_MARKET
+            if employees >= 250
+            else Segment.SMALL_BUSINESS
+        )
+        slug = search_key(name).replace(" ", "")
+        accounts.append(
+            Account(
+                name=name,
+                search_name=search_key(name),
+                legal_name=f"{name} {rng.choice(['SA', 'SAS', 'Ltd', 'GmbH', 'Inc.', 'BV'])}",
+                website=f"https://www.{slug}.example",
+                domain=f"{slug}.example",
+                industry=industry,
+                country=rng.choice(data.COUNTRIES),
+                employees=employees,
+                tier=tier,
+                segment=segment,
+                lifecycle_stage=rng.choice(stages),
+                owner=managers[index % len(managers)] if index % 17 else None,
+                originating_executive=executive if index % 3 == 0 else None,
+                description="",
+            )
+        )
+    created = bulk_create_with_history(accounts, Account, default_user=admin)
+    created = list(Account.objects.order_by("id"))
+    # A few groups: the first strategic accounts own some subsidiaries.
+    parents = [account for account in created if account.tier == Tier.STRATEGIC][:4]
+    children = [account for account in created if account.tier in {Tier.GROWTH, Tier.MAINTAIN}]
+    for parent_index, parent in enumerate(parents):
+        for child in children[parent_index * 3 : parent_index * 3 + 3]:
+            child.parent = parent
+            child._history_user = admin  # type: ignore[attr-defined]
+            child.save()
+    return created
+
+
+def _create_teams(accounts: list[Account], users: dict[str, User]) -> None:
+    rng = random.Random(SEED + 1)
+    today = timezone.localdate()
+    support = users["omar@rapport.demo"]
+    head = users["head@rapport.demo"]
+    executive = users["nina@rapport.demo"]
+    members = []
+    for account in accounts:
+        start = today - datetime.timedelta(days=rng.randint(30, 900))
+        if account.owner_id:
+            members.append(
+                TeamMember(account=account, user_id=account.owner_id, role=TeamRole.ACCOUNT_MANAGER, start_date=start)
+            )
+        if account.originating_executive_id:
+            members.append(
+                TeamMember(account=account, user=executive, role=TeamRole.ACCOUNT_EXECUTIVE, start_date=start)
+            )
+        if account.tier in {Tier.STRATEGIC, Tier.KEY}:
+            members.append(TeamMember(account=account, user=support, role=TeamRole.SUPPORT_LEAD, start_date=start))
+        if account.tier == Tier.STRATEGIC:
+            members.append(TeamMember(account=account, user=head, role=TeamRole.EXECUTIVE_SPONSOR, start_date=start))
+    bulk_create_with_history(members, TeamMember, default_user=users["admin@rapport.demo"])
+
+
+def _create_stakeholders(accounts: list[Account]) -> None:
+    rng = random.Random(SEED + 2)
+    admin = User.objects.get(email="admin@rapport.demo")
+    for account in accounts:
+        size = rng.randint(7, len(data.ORG_TEMPLATE))
+        chosen = data.ORG_TEMPLATE[:size]
+        people: list[Stakeholder] = []
+        used: set[str] = set()
+        for title, department, _manager in chosen:
+            while True:
+                first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
+                if (first, last) not in used:
+                    used.add((first, last))  # type: ignore[arg-type]
+                    break
+            local = search_key(f"{first}.{last}").replace(" ", "-")
+            people.append(
+                Stakeholder(
+                    account=account,
+                    first_name=first,
+                    last_name=last,
+                    search_name=search_key(f"{first} {last}"),
+                    search_last_name=search_key(last),
+                    title=title,
+                    department=department,
+                    email=f"{local}@{account.domain}",
+                    phone=f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                )
+            )
+        created = bulk_create_with_history(people, Stakeholder, default_user=admin)
+        created = list(Stakeholder.objects.filter(account=account).order_by("id"))
+        for person, (_title, _department, manager_index) in zip(created, chosen, strict=True):
+            if manager_index is not None:
+                person.reports_to = created[manager_index]
+        Stakeholder.objects.bulk_update(created, ["reports_to"])
+
+
+def _record_some_everyday_changes(accounts: list[Account], users: dict[str, User]) -> None:
+    """Edits made through the services, so the History pages show real changes by real people."""
+    rng = random.Random(SEED + 3)
+    marc = users["marc@rapport.demo"]
+    sofia = users["sofia@rapport.demo"]
+    owned = [account for account in accounts if account.owner_id in {marc.pk, sofia.pk}][:12]
+    for account in owned:
+        actor = marc if account.owner_id == marc.pk else sofia
+        fresh = Account.objects.get(pk=account.pk)
+        account_update(
+            account=fresh,
+            acting_user=actor,
+            data={"lifecycle_stage": rng.choice([LifecycleStage.GROWTH, LifecycleStage.RENEWAL])},
+            expected_version=None,
+        )
+        people = list(Stakeholder.objects.filter(account=account).order_by("id")[:6])
+        if len(people) > 5:
+            stakeholder_update(
+                stakeholder=people[4],
+                acting_user=actor,
+                data={"title": "Chief Procurement Officer"},
+                expected_version=None,
+            )
+            stakeholder_mark_left(stakeholder=people[5], acting_user=actor)

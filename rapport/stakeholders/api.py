@@ -1,0 +1,118 @@
+"""Stakeholders over the REST API."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from rapport.accounts.models import Account
+from rapport.core.api import Page, PageQuery, page_of, resolve_references
+from rapport.stakeholders import selectors, services
+from rapport.stakeholders.choices import StakeholderStatus
+from rapport.stakeholders.filters import StakeholderFilter
+from rapport.stakeholders.models import Stakeholder
+
+router = Router(tags=["stakeholders"])
+
+
+class StakeholderOut(Schema):
+    id: int
+    account_id: int
+    first_name: str
+    last_name: str
+    title: str
+    department: str
+    email: str
+    phone: str
+    profile_url: str
+    reports_to_id: int | None
+    status: StakeholderStatus
+    left_on: datetime.date | None
+    notes: str
+    version: int
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class StakeholderIn(Schema):
+    account_id: int
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    title: str = Field("", max_length=150)
+    department: str = Field("", max_length=100)
+    email: str | None = Field(None, max_length=254)
+    phone: str = Field("", max_length=40)
+    profile_url: str = Field("", max_length=200)
+    reports_to_id: int | None = None
+    status: StakeholderStatus = StakeholderStatus.ACTIVE
+    left_on: datetime.date | None = None
+    notes: str = ""
+
+
+class StakeholderPatch(Schema):
+    """Only the fields sent are changed; send ``version`` to refuse a stale update."""
+
+    version: int | None = Field(None, ge=1)
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    title: str | None = Field(None, max_length=150)
+    department: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=40)
+    profile_url: str | None = Field(None, max_length=200)
+    reports_to_id: int | None = None
+    status: StakeholderStatus | None = None
+    left_on: datetime.date | None = None
+    notes: str | None = None
+
+
+def _normalise(data: dict[str, Any]) -> dict[str, Any]:
+    if "email" in data and data["email"] is None:
+        data["email"] = ""
+    return data
+
+
+@router.get("/stakeholders", response=Page[StakeholderOut])
+def list_stakeholders(
+    request: HttpRequest, filters: Query[StakeholderFilter], paging: Query[PageQuery]
+) -> dict[str, Any]:
+    queryset = selectors.stakeholder_list(user=request.user, filters=filters)  # type: ignore[arg-type]
+    return page_of(queryset.order_by("search_last_name", "search_name", "id"), paging)
+
+
+@router.get("/stakeholders/{stakeholder_id}", response=StakeholderOut)
+def get_stakeholder(request: HttpRequest, stakeholder_id: int) -> Stakeholder:
+    return selectors.stakeholder_detail(user=request.user, pk=stakeholder_id)  # type: ignore[arg-type]
+
+
+@router.post("/stakeholders", response={201: StakeholderOut})
+def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> tuple[int, Stakeholder]:
+    data = _normalise(payload.dict())
+    data = resolve_references(data, {"account": Account.objects.all(), "reports_to": Stakeholder.objects.all()})
+    account = data.pop("account")
+    stakeholder = services.stakeholder_create(account=account, acting_user=request.user, data=data)  # type: ignore[arg-type]
+    return 201, stakeholder
+
+
+@router.patch("/stakeholders/{stakeholder_id}", response=StakeholderOut)
+def update_stakeholder(request: HttpRequest, stakeholder_id: int, payload: StakeholderPatch) -> Stakeholder:
+    stakeholder = get_object_or_404(Stakeholder.objects.select_related("account"), pk=stakeholder_id)
+    sent = _normalise(payload.dict(exclude_unset=True))
+    version = sent.pop("version", None)
+    data = resolve_references(sent, {"reports_to": Stakeholder.objects.all()})
+    return services.stakeholder_update(
+        stakeholder=stakeholder, acting_user=request.user, data=data, expected_version=version  # type: ignore[arg-type]
+    )
+
+
+@router.delete("/stakeholders/{stakeholder_id}", response={204: None})
+def delete_stakeholder(request: HttpRequest, stakeholder_id: int) -> tuple[int, None]:
+    """Moves the person to the trash, from which an administrator can restore them."""
+    stakeholder = get_object_or_404(Stakeholder.objects.select_related("account"), pk=stakeholder_id)
+    services.stakeholder_delete(stakeholder=stakeholder, acting_user=request.user)  # type: ignore[arg-type]
+    return 204, None

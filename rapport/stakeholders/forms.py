@@ -1,0 +1,41 @@
+"""Stakeholder forms; also the validators for imported rows later on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from rapport.accounts.models import Account
+from rapport.core.forms import VersionedFormMixin
+from rapport.stakeholders.models import Stakeholder
+from rapport.stakeholders.selectors import stakeholder_choices
+
+
+class StakeholderForm(VersionedFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Stakeholder
+        fields = (
+            "first_name",
+            "last_name",
+            "title",
+            "department",
+            "email",
+            "phone",
+            "profile_url",
+            "reports_to",
+            "status",
+            "left_on",
+            "notes",
+        )
+        widgets = {
+            "left_on": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.account = account
+        exclude = self.instance if self.instance.pk else None
+        self.fields["reports_to"].queryset = stakeholder_choices(account=account, exclude=exclude)
+        self.fields["first_name"].widget.attrs["autofocus"] = True

@@ -1,0 +1,23 @@
+from functools import partial
+
+from django.urls import include, path
+from ninja.openapi.views import openapi_view
+
+from rapport.api import api
+from rapport.core import views as core_views
+
+handler403 = "rapport.core.views.error_403"
+handler404 = "rapport.core.views.error_404"
+handler500 = "rapport.core.views.error_500"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("search/", core_views.search, name="search"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("auth/", include("allauth.urls")),
+    path("accounts/", include("rapport.accounts.urls")),
+    path("stakeholders/", include("rapport.stakeholders.urls")),
+    path("me/", include("rapport.users.urls")),
+    path("api/v1/", api.urls),
+    path("api/docs", partial(openapi_view, api=api), name="api_docs"),
+]

@@ -1,0 +1,16 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    HEAD_OF_ACCOUNT_MANAGEMENT = "head_of_account_management", _("Head of account management")
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    ACCOUNT_EXECUTIVE = "account_executive", _("Account executive")
+    TEAM_MEMBER = "team_member", _("Team member")
+    READ_ONLY = "read_only", _("Read-only")
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    FRENCH = "fr", _("French")
