@@ -260,6 +260,8 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Rapport's own settings.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 RAPPORT_PAGE_SIZE = 25
 RAPPORT_API_MAX_PAGE_SIZE = 200
 
