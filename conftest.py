@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from rapport.core.tests.personas import Personas, make_personas
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Settings) -> None:
+    """The production hasher is slow on purpose; six personas per test would take seconds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

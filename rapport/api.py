@@ -16,7 +16,10 @@ from rapport.users.auth import BearerToken
 api = NinjaAPI(
     title="Rapport API",
     version="1",
-    description="Accounts, account teams and stakeholders. Authenticate with `Authorization: Bearer <token>`.",
+    description=(
+        "Accounts, account teams and stakeholders. "
+        "Authenticate with `Authorization: Bearer <token>`."
+    ),
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
 )
@@ -39,13 +42,17 @@ def validation_error(request: HttpRequest, error: ValidationError) -> HttpRespon
 @api.exception_handler(StaleVersionError)
 def stale_version(request: HttpRequest, error: StaleVersionError) -> HttpResponse:
     return api.create_response(
-        request, {"detail": str(error.message), "current_version": error.current_version}, status=409
+        request,
+        {"detail": str(error.message), "current_version": error.current_version},
+        status=409,
     )
 
 
 @api.exception_handler(NotAllowedError)
 def not_allowed(request: HttpRequest, error: NotAllowedError) -> HttpResponse:
-    return api.create_response(request, {"detail": _("You may not change this record.")}, status=403)
+    return api.create_response(
+        request, {"detail": _("You may not change this record.")}, status=403
+    )
 
 
 @api.exception_handler(ObjectDoesNotExist)

@@ -94,9 +94,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "rapport.core.middleware.SessionLifetimeMiddleware",
     "rapport.core.middleware.UserLanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -132,7 +132,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "rapport.sqlite3",
+            "NAME": str(DATA_DIR / "rapport.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers work while one writer writes; IMMEDIATE avoids
                 # "database is locked" when two transactions upgrade to writing at once.
@@ -260,8 +260,6 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Rapport's own settings.
-FORMS_URLFIELD_ASSUME_HTTPS = True
-
 RAPPORT_PAGE_SIZE = 25
 RAPPORT_API_MAX_PAGE_SIZE = 200
 

@@ -50,12 +50,12 @@ class AccountOut(Schema):
 
 class AccountIn(Schema):
     name: str = Field(min_length=1, max_length=200)
-    legal_name: str = Field("", max_length=200)
-    website: str = Field("", max_length=200)
-    domain: str = Field("", max_length=120)
+    legal_name: str = Field(default="", max_length=200)
+    website: str = Field(default="", max_length=200)
+    domain: str = Field(default="", max_length=120)
     industry: Industry | None = None
-    country: str = Field("", max_length=2)
-    employees: int | None = Field(None, ge=0)
+    country: str = Field(default="", max_length=2)
+    employees: int | None = Field(default=None, ge=0)
     tier: Tier = Tier.GROWTH
     segment: Segment = Segment.MID_MARKET
     lifecycle_stage: LifecycleStage = LifecycleStage.ONBOARDING
@@ -68,14 +68,14 @@ class AccountIn(Schema):
 class AccountPatch(Schema):
     """Only the fields sent are changed; send ``version`` to refuse a stale update."""
 
-    version: int | None = Field(None, ge=1)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    legal_name: str | None = Field(None, max_length=200)
-    website: str | None = Field(None, max_length=200)
-    domain: str | None = Field(None, max_length=120)
+    version: int | None = Field(default=None, ge=1)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    legal_name: str | None = Field(default=None, max_length=200)
+    website: str | None = Field(default=None, max_length=200)
+    domain: str | None = Field(default=None, max_length=120)
     industry: Industry | None = None
-    country: str | None = Field(None, max_length=2)
-    employees: int | None = Field(None, ge=0)
+    country: str | None = Field(default=None, max_length=2)
+    employees: int | None = Field(default=None, ge=0)
     tier: Tier | None = None
     segment: Segment | None = None
     lifecycle_stage: LifecycleStage | None = None
@@ -102,7 +102,7 @@ class TeamMemberIn(Schema):
     role: TeamRole
     start_date: datetime.date | None = None
     end_date: datetime.date | None = None
-    note: str = Field("", max_length=200)
+    note: str = Field(default="", max_length=200)
 
 
 def _account_references() -> dict[str, Any]:
@@ -142,9 +142,13 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
     archived = sent.pop("is_archived", None)
     data = resolve_references(_clean_blanks(sent), _account_references())
     user: User = request.user  # type: ignore[assignment]
-    account = services.account_update(account=account, acting_user=user, data=data, expected_version=version)
+    account = services.account_update(
+        account=account, acting_user=user, data=data, expected_version=version
+    )
     if archived is not None:
-        account = services.account_set_archived(account=account, acting_user=user, archived=archived)
+        account = services.account_set_archived(
+            account=account, acting_user=user, archived=archived
+        )
     return account
 
 
@@ -162,7 +166,9 @@ def list_team(request: HttpRequest, account_id: int, include_past: bool = True) 
 
 
 @router.post("/accounts/{account_id}/team", response={201: TeamMemberOut})
-def add_team_member(request: HttpRequest, account_id: int, payload: TeamMemberIn) -> tuple[int, TeamMember]:
+def add_team_member(
+    request: HttpRequest, account_id: int, payload: TeamMemberIn
+) -> tuple[int, TeamMember]:
     account = get_object_or_404(Account, pk=account_id)
     data = resolve_references(payload.dict(), {"user": User.objects.filter(is_active=True)})
     member = services.team_member_add(account=account, acting_user=request.user, **data)  # type: ignore[arg-type]
@@ -172,5 +178,7 @@ def add_team_member(request: HttpRequest, account_id: int, payload: TeamMemberIn
 @router.delete("/accounts/{account_id}/team/{member_id}", response=TeamMemberOut)
 def end_team_membership(request: HttpRequest, account_id: int, member_id: int) -> TeamMember:
     """Ends the membership today; it stays in the team's history."""
-    member = get_object_or_404(TeamMember.objects.select_related("account", "user"), pk=member_id, account_id=account_id)
+    member = get_object_or_404(
+        TeamMember.objects.select_related("account", "user"), pk=member_id, account_id=account_id
+    )
     return services.team_member_end(member=member, acting_user=request.user)  # type: ignore[arg-type]

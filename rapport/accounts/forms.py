@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from rapport.accounts.choices import TeamRole
 from rapport.accounts.models import Account, TeamMember
 from rapport.core.forms import VersionedFormMixin
 from rapport.core.text import search_key
@@ -23,7 +22,7 @@ class AccountNameField(forms.CharField):
         kwargs.setdefault("max_length", 200)
         super().__init__(*args, **kwargs)
 
-    def clean(self, value: Any) -> Account | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Account | None:
         name = super().clean(value)
         if not name:
             return None
@@ -42,7 +41,7 @@ def active_users() -> Any:
     return User.objects.filter(is_active=True).order_by("first_name", "last_name")
 
 
-class AccountForm(VersionedFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+class AccountForm(VersionedFormMixin, forms.ModelForm):
     parent = AccountNameField(
         label=_("Parent account"),
         required=False,
@@ -71,8 +70,10 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):  # type: ignore[type-arg
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_users()
-        self.fields["originating_executive"].queryset = active_users()
+        for name in ("owner", "originating_executive"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = active_users()
         if self.instance.pk and self.instance.parent_id and not self.is_bound:
             self.initial["parent"] = self.instance.parent.name
         self.fields["parent"].widget.attrs.update(
@@ -87,8 +88,7 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):  # type: ignore[type-arg
         self.fields["name"].widget.attrs["autofocus"] = True
 
 
-
-class TeamMemberForm(forms.ModelForm):  # type: ignore[type-arg]
+class TeamMemberForm(forms.ModelForm):
     class Meta:
         model = TeamMember
         fields = ("user", "role", "start_date", "end_date", "note")
@@ -99,5 +99,6 @@ class TeamMemberForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = active_users()
-        self.fields["role"].choices = TeamRole.choices
+        user_field = self.fields["user"]
+        assert isinstance(user_field, forms.ModelChoiceField)
+        user_field.queryset = active_users()

@@ -36,7 +36,9 @@ class Account(VersionedModel):
         help_text=_("The domain of the client's e-mail addresses, e.g. example.com."),
     )
     industry = models.CharField(_("industry"), max_length=40, choices=Industry.choices, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code, e.g. FR."))
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO code, e.g. FR.")
+    )
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.GROWTH)
     segment = models.CharField(
@@ -87,7 +89,9 @@ class Account(VersionedModel):
             models.Index(fields=["tier", "search_name"], name="account_tier_name"),
             models.Index(fields=["lifecycle_stage", "search_name"], name="account_stage_name"),
             models.Index(
-                fields=["search_name"], name="account_name_prefix", opclasses=["varchar_pattern_ops"]
+                fields=["search_name"],
+                name="account_name_prefix",
+                opclasses=["varchar_pattern_ops"],
             ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -124,7 +128,9 @@ class Account(VersionedModel):
                         {"parent": _("This parent is one of the account's own subsidiaries.")}
                     )
                 ancestor_id = (
-                    Account.objects.filter(pk=ancestor_id).values_list("parent_id", flat=True).first()
+                    Account.objects.filter(pk=ancestor_id)
+                    .values_list("parent_id", flat=True)
+                    .first()
                 )
             else:
                 raise ValidationError({"parent": _("The account hierarchy is too deep.")})

@@ -17,9 +17,10 @@ from rapport.users.rules import (
 def is_on_account_team(user: object, account: Account | None) -> bool:
     if account is None or not getattr(user, "is_authenticated", False):
         return False
-    if account.owner_id == user.pk:  # type: ignore[attr-defined]
+    user_id: int = user.pk  # type: ignore[attr-defined]
+    if account.owner_id == user_id:
         return True
-    return TeamMember.objects.current().filter(account=account, user=user).exists()
+    return TeamMember.objects.current().filter(account=account, user_id=user_id).exists()
 
 
 can_edit_account = ~is_read_only & (is_manager_of_the_book | is_on_account_team)

@@ -19,7 +19,9 @@ def account_list(*, user: User, filters: AccountFilter) -> QuerySet[Account]:
 
 def account_detail(*, user: User, pk: int) -> Account:
     """One account with what its 360° page shows, in a fixed number of queries."""
-    current_team = TeamMember.objects.current().select_related("user").order_by("role", "start_date")
+    current_team = (
+        TeamMember.objects.current().select_related("user").order_by("role", "start_date")
+    )
     queryset = (
         Account.objects.select_related("owner", "originating_executive", "parent")
         .prefetch_related(

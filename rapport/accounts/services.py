@@ -43,7 +43,9 @@ def account_create(*, acting_user: User, data: Mapping[str, Any]) -> Account:
     account._history_user = acting_user  # type: ignore[attr-defined]
     account.save()
     if account.owner is not None:
-        _ensure_member(account=account, user=account.owner, role="account_manager", acting_user=acting_user)
+        _ensure_member(
+            account=account, user=account.owner, role="account_manager", acting_user=acting_user
+        )
     if account.originating_executive is not None:
         _ensure_member(
             account=account,
@@ -68,8 +70,12 @@ def account_update(
     save_versioned(locked, acting_user=acting_user)
     if "owner" in changed and locked.owner is not None:
         if previous_owner is not None:
-            _end_member(account=locked, user=previous_owner, role="account_manager", acting_user=acting_user)
-        _ensure_member(account=locked, user=locked.owner, role="account_manager", acting_user=acting_user)
+            _end_member(
+                account=locked, user=previous_owner, role="account_manager", acting_user=acting_user
+            )
+        _ensure_member(
+            account=locked, user=locked.owner, role="account_manager", acting_user=acting_user
+        )
     return locked
 
 
@@ -133,7 +139,9 @@ def team_member_end(
 
 
 def _ensure_member(*, account: Account, user: User, role: str, acting_user: User) -> None:
-    if TeamMember.objects.filter(account=account, user=user, role=role, end_date__isnull=True).exists():
+    if TeamMember.objects.filter(
+        account=account, user=user, role=role, end_date__isnull=True
+    ).exists():
         return
     member = TeamMember(account=account, user=user, role=role, start_date=timezone.localdate())
     member._history_user = acting_user  # type: ignore[attr-defined]
@@ -141,7 +149,9 @@ def _ensure_member(*, account: Account, user: User, role: str, acting_user: User
 
 
 def _end_member(*, account: Account, user: User, role: str, acting_user: User) -> None:
-    for member in TeamMember.objects.filter(account=account, user=user, role=role, end_date__isnull=True):
+    for member in TeamMember.objects.filter(
+        account=account, user=user, role=role, end_date__isnull=True
+    ):
         member.end_date = max(timezone.localdate(), member.start_date)
         member._history_user = acting_user  # type: ignore[attr-defined]
         member.save()

@@ -44,7 +44,9 @@ def account_list(request: AppRequest) -> HttpResponse:
         "industries": Industry.choices,
         "sorts": AccountSort.choices,
     }
-    template = "accounts/account_list.html#results" if request.htmx else "accounts/account_list.html"
+    template = (
+        "accounts/account_list.html#results" if request.htmx else "accounts/account_list.html"
+    )
     return render(request, template, context)
 
 
@@ -128,7 +130,9 @@ def account_team(request: AppRequest, pk: int) -> HttpResponse:
                 ),
             )
             if member is not None:
-                messages.success(request, _("%(person)s joined the team.") % {"person": member.user})
+                messages.success(
+                    request, _("%(person)s joined the team.") % {"person": member.user}
+                )
                 return redirect("accounts:account_team", pk=account.pk)
     context = {
         "account": account,
@@ -142,7 +146,9 @@ def account_team(request: AppRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def team_member_end(request: AppRequest, pk: int, member_pk: int) -> HttpResponse:
-    member = get_object_or_404(TeamMember.objects.select_related("account", "user"), pk=member_pk, account_id=pk)
+    member = get_object_or_404(
+        TeamMember.objects.select_related("account", "user"), pk=member_pk, account_id=pk
+    )
     require(request, "accounts.change_team", member.account)
     if member.end_date is None:
         services.team_member_end(member=member, acting_user=request.user)
@@ -158,7 +164,7 @@ def account_history(request: AppRequest, pk: int) -> HttpResponse:
     entries = history_entries(account_records, Account, subject=account.name)
     entries += history_entries(team_records, TeamMember)
     entries.sort(key=lambda entry: entry.when, reverse=True)
-    page = paginate(entries, page=request.GET.get("page"), per_page=50)  # type: ignore[arg-type]
+    page = paginate(entries, page=request.GET.get("page"), per_page=50)
     context = {
         "account": account,
         "page": page,
@@ -169,5 +175,7 @@ def account_history(request: AppRequest, pk: int) -> HttpResponse:
 
 @login_required
 def account_suggest(request: AppRequest) -> HttpResponse:
-    accounts = selectors.account_suggestions(prefix=request.GET.get("parent", request.GET.get("q", "")))
+    accounts = selectors.account_suggestions(
+        prefix=request.GET.get("parent", request.GET.get("q", ""))
+    )
     return render(request, "accounts/account_suggestions.html", {"accounts": accounts})

@@ -17,8 +17,8 @@ ItemT = TypeVar("ItemT")
 
 
 class PageQuery(Schema):
-    page: int = Field(1, ge=1)
-    page_size: int = Field(25, ge=1, le=200)
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=25, ge=1, le=200)
 
 
 class Page(Schema, Generic[ItemT]):
@@ -39,7 +39,9 @@ def page_of(queryset: QuerySet[Any], query: PageQuery) -> dict[str, Any]:
     }
 
 
-def resolve_references(data: dict[str, Any], references: dict[str, QuerySet[Any]]) -> dict[str, Any]:
+def resolve_references(
+    data: dict[str, Any], references: dict[str, QuerySet[Any]]
+) -> dict[str, Any]:
     """Turn ``<name>_id`` keys into objects, refusing ids that match nothing, field by field."""
     resolved = dict(data)
     errors: dict[str, list[str]] = {}

@@ -31,10 +31,13 @@ class HistoryEntry:
     changes: list[FieldChange] = field(default_factory=list)
 
 
-def _display(model: type[models.Model], name: str, value: Any, related: dict[tuple[type, Any], str]) -> str:
+def _display(
+    model: type[models.Model], name: str, value: Any, related: dict[tuple[type, Any], str]
+) -> str:
     if value is None or value == "":
         return "—"
     model_field = model._meta.get_field(name)
+    assert isinstance(model_field, models.Field)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):
@@ -44,7 +47,9 @@ def _display(model: type[models.Model], name: str, value: Any, related: dict[tup
     return str(value)
 
 
-def history_entries(records: list[Any], model: type[models.Model], subject: str = "") -> list[HistoryEntry]:
+def history_entries(
+    records: list[Any], model: type[models.Model], subject: str = ""
+) -> list[HistoryEntry]:
     """One entry per historical record, newest first, each with its field changes old → new.
 
     ``records`` must hold every version of each object (oldest to newest order not required),
@@ -62,7 +67,9 @@ def history_entries(records: list[Any], model: type[models.Model], subject: str 
             previous = record
 
     foreign_keys = [
-        f for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey) and f.name not in HIDDEN_FIELDS
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.ForeignKey) and f.name not in HIDDEN_FIELDS
     ]
     wanted: dict[type, set[Any]] = defaultdict(set)
     for record, _previous in pairs:
@@ -85,6 +92,7 @@ def history_entries(records: list[Any], model: type[models.Model], subject: str 
                 if change.field in HIDDEN_FIELDS:
                     continue
                 model_field = model._meta.get_field(change.field)
+                assert isinstance(model_field, models.Field)
                 changes.append(
                     FieldChange(
                         label=str(model_field.verbose_name).capitalize(),

@@ -20,7 +20,7 @@ SEEN_RESOLUTION_SECONDS = 60
 
 
 class SessionLifetimeMiddleware:
-    """Sign out a user who was idle too long or whose session is older than its absolute lifetime."""
+    """Sign out a user who was idle too long, or whose session outlived its absolute lifetime."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -56,5 +56,5 @@ class UserLanguageMiddleware:
         language = getattr(user, "language", "") if user.is_authenticated else ""
         if language:
             translation.activate(language)
-            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = language
         return self.get_response(request)

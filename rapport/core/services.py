@@ -13,11 +13,9 @@ from rapport.core.models import VersionedModel
 VersionedT = TypeVar("VersionedT", bound=VersionedModel)
 
 
-def lock_versioned(
-    model: type[VersionedT], *, pk: int, expected_version: int | None
-) -> VersionedT:
+def lock_versioned(model: type[VersionedT], *, pk: int, expected_version: int | None) -> VersionedT:
     """Lock a row for the rest of the transaction and refuse it if its version moved on."""
-    manager: models.Manager[VersionedT] = model._base_manager  # type: ignore[assignment]
+    manager: models.Manager[VersionedT] = model._base_manager
     instance = manager.select_for_update().get(pk=pk)
     if expected_version is not None and instance.version != expected_version:
         raise StaleVersionError(current_version=instance.version)
@@ -38,7 +36,9 @@ def require_permission(user: Any, permission: str, obj: object | None = None) ->
         raise NotAllowedError(permission)
 
 
-def apply_fields(instance: models.Model, data: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
+def apply_fields(
+    instance: models.Model, data: Mapping[str, Any], allowed: Iterable[str]
+) -> list[str]:
     """Copy the allowed fields from data onto the instance; return the names that changed."""
     changed = []
     for name in allowed:

@@ -31,7 +31,9 @@ def search(request: AppRequest) -> HttpResponse:
     accounts = []
     stakeholders = []
     if query:
-        accounts = list(account_list(user=request.user, filters=AccountFilter(q=query))[:SEARCH_LIMIT])
+        accounts = list(
+            account_list(user=request.user, filters=AccountFilter(q=query))[:SEARCH_LIMIT]
+        )
         stakeholders = list(
             stakeholder_list(user=request.user, filters=StakeholderFilter(q=query))[:SEARCH_LIMIT]
         )
@@ -48,7 +50,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as error:  # any failure means unhealthy; say which
-        return JsonResponse({"status": "error", "database": "unavailable", "detail": str(error)}, status=503)
+        return JsonResponse(
+            {"status": "error", "database": "unavailable", "detail": str(error)}, status=503
+        )
     return JsonResponse({"status": "ok", "database": "ok", "engine": connection.vendor})
 
 

@@ -17,7 +17,9 @@ SchemaT = TypeVar("SchemaT", bound=BaseModel)
 
 def parse_filters(schema: type[SchemaT], query: QueryDict) -> tuple[SchemaT, list[str]]:
     """Read a filter from the query string, dropping (and reporting) values that do not fit."""
-    data: dict[str, Any] = {key: value for key, value in query.items() if value != "" and key != "page"}
+    data: dict[str, Any] = {
+        key: value for key, value in query.items() if value != "" and key != "page"
+    }
     try:
         return schema.model_validate(data), []
     except PydanticValidationError as error:
@@ -26,7 +28,7 @@ def parse_filters(schema: type[SchemaT], query: QueryDict) -> tuple[SchemaT, lis
         return schema.model_validate(cleaned), sorted(bad)
 
 
-def require(request: HttpRequest, permission: str, obj: object | None = None) -> None:
+def require(request: HttpRequest, permission: str, obj: Any = None) -> None:
     if not request.user.has_perm(permission, obj):
         raise PermissionDenied
 

@@ -76,7 +76,11 @@ def _account_names(rng: random.Random) -> list[tuple[str, str]]:
 
 def _create_accounts(users: dict[str, User]) -> list[Account]:
     rng = random.Random(SEED)
-    managers = [users["marc@rapport.demo"], users["sofia@rapport.demo"], users["james@rapport.demo"]]
+    managers = [
+        users["marc@rapport.demo"],
+        users["sofia@rapport.demo"],
+        users["james@rapport.demo"],
+    ]
     executive = users["nina@rapport.demo"]
     admin = users["admin@rapport.demo"]
     tiers = [Tier.STRATEGIC] * 1 + [Tier.KEY] * 3 + [Tier.GROWTH] * 4 + [Tier.MAINTAIN] * 2
@@ -133,7 +137,7 @@ def _create_accounts(users: dict[str, User]) -> list[Account]:
     for parent_index, parent in enumerate(parents):
         for child in children[parent_index * 3 : parent_index * 3 + 3]:
             child.parent = parent
-            child._history_user = admin  # type: ignore[attr-defined]
+            child._history_user = admin
             child.save()
     return created
 
@@ -149,16 +153,34 @@ def _create_teams(accounts: list[Account], users: dict[str, User]) -> None:
         start = today - datetime.timedelta(days=rng.randint(30, 900))
         if account.owner_id:
             members.append(
-                TeamMember(account=account, user_id=account.owner_id, role=TeamRole.ACCOUNT_MANAGER, start_date=start)
+                TeamMember(
+                    account=account,
+                    user_id=account.owner_id,
+                    role=TeamRole.ACCOUNT_MANAGER,
+                    start_date=start,
+                )
             )
         if account.originating_executive_id:
             members.append(
-                TeamMember(account=account, user=executive, role=TeamRole.ACCOUNT_EXECUTIVE, start_date=start)
+                TeamMember(
+                    account=account,
+                    user=executive,
+                    role=TeamRole.ACCOUNT_EXECUTIVE,
+                    start_date=start,
+                )
             )
         if account.tier in {Tier.STRATEGIC, Tier.KEY}:
-            members.append(TeamMember(account=account, user=support, role=TeamRole.SUPPORT_LEAD, start_date=start))
+            members.append(
+                TeamMember(
+                    account=account, user=support, role=TeamRole.SUPPORT_LEAD, start_date=start
+                )
+            )
         if account.tier == Tier.STRATEGIC:
-            members.append(TeamMember(account=account, user=head, role=TeamRole.EXECUTIVE_SPONSOR, start_date=start))
+            members.append(
+                TeamMember(
+                    account=account, user=head, role=TeamRole.EXECUTIVE_SPONSOR, start_date=start
+                )
+            )
     bulk_create_with_history(members, TeamMember, default_user=users["admin@rapport.demo"])
 
 
@@ -187,7 +209,7 @@ def _create_stakeholders(accounts: list[Account]) -> None:
                     title=title,
                     department=department,
                     email=f"{local}@{account.domain}",
-                    phone=f"+33 1 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                    phone="+33 1 " + " ".join(str(rng.randint(10, 99)) for _ in range(4)),
                 )
             )
         created = bulk_create_with_history(people, Stakeholder, default_user=admin)

@@ -16,6 +16,7 @@ from rapport.stakeholders import selectors, services
 from rapport.stakeholders.choices import StakeholderStatus
 from rapport.stakeholders.filters import StakeholderFilter
 from rapport.stakeholders.models import Stakeholder
+from rapport.users.models import User
 
 router = Router(tags=["stakeholders"])
 
@@ -43,11 +44,11 @@ class StakeholderIn(Schema):
     account_id: int
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    title: str = Field("", max_length=150)
-    department: str = Field("", max_length=100)
-    email: str | None = Field(None, max_length=254)
-    phone: str = Field("", max_length=40)
-    profile_url: str = Field("", max_length=200)
+    title: str = Field(default="", max_length=150)
+    department: str = Field(default="", max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str = Field(default="", max_length=40)
+    profile_url: str = Field(default="", max_length=200)
     reports_to_id: int | None = None
     status: StakeholderStatus = StakeholderStatus.ACTIVE
     left_on: datetime.date | None = None
@@ -57,14 +58,14 @@ class StakeholderIn(Schema):
 class StakeholderPatch(Schema):
     """Only the fields sent are changed; send ``version`` to refuse a stale update."""
 
-    version: int | None = Field(None, ge=1)
-    first_name: str | None = Field(None, min_length=1, max_length=100)
-    last_name: str | None = Field(None, min_length=1, max_length=100)
-    title: str | None = Field(None, max_length=150)
-    department: str | None = Field(None, max_length=100)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=40)
-    profile_url: str | None = Field(None, max_length=200)
+    version: int | None = Field(default=None, ge=1)
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    title: str | None = Field(default=None, max_length=150)
+    department: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    profile_url: str | None = Field(default=None, max_length=200)
     reports_to_id: int | None = None
     status: StakeholderStatus | None = None
     left_on: datetime.date | None = None
@@ -93,26 +94,38 @@ def get_stakeholder(request: HttpRequest, stakeholder_id: int) -> Stakeholder:
 @router.post("/stakeholders", response={201: StakeholderOut})
 def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> tuple[int, Stakeholder]:
     data = _normalise(payload.dict())
-    data = resolve_references(data, {"account": Account.objects.all(), "reports_to": Stakeholder.objects.all()})
+    data = resolve_references(
+        data, {"account": Account.objects.all(), "reports_to": Stakeholder.objects.all()}
+    )
     account = data.pop("account")
     stakeholder = services.stakeholder_create(account=account, acting_user=request.user, data=data)  # type: ignore[arg-type]
     return 201, stakeholder
 
 
 @router.patch("/stakeholders/{stakeholder_id}", response=StakeholderOut)
-def update_stakeholder(request: HttpRequest, stakeholder_id: int, payload: StakeholderPatch) -> Stakeholder:
-    stakeholder = get_object_or_404(Stakeholder.objects.select_related("account"), pk=stakeholder_id)
+def update_stakeholder(
+    request: HttpRequest, stakeholder_id: int, payload: StakeholderPatch
+) -> Stakeholder:
+    stakeholder = get_object_or_404(
+        Stakeholder.objects.select_related("account"), pk=stakeholder_id
+    )
     sent = _normalise(payload.dict(exclude_unset=True))
     version = sent.pop("version", None)
     data = resolve_references(sent, {"reports_to": Stakeholder.objects.all()})
+    user: User = request.user  # type: ignore[assignment]
     return services.stakeholder_update(
-        stakeholder=stakeholder, acting_user=request.user, data=data, expected_version=version  # type: ignore[arg-type]
+        stakeholder=stakeholder,
+        acting_user=user,
+        data=data,
+        expected_version=version,
     )
 
 
 @router.delete("/stakeholders/{stakeholder_id}", response={204: None})
 def delete_stakeholder(request: HttpRequest, stakeholder_id: int) -> tuple[int, None]:
     """Moves the person to the trash, from which an administrator can restore them."""
-    stakeholder = get_object_or_404(Stakeholder.objects.select_related("account"), pk=stakeholder_id)
+    stakeholder = get_object_or_404(
+        Stakeholder.objects.select_related("account"), pk=stakeholder_id
+    )
     services.stakeholder_delete(stakeholder=stakeholder, acting_user=request.user)  # type: ignore[arg-type]
     return 204, None

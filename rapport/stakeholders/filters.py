@@ -13,10 +13,10 @@ from rapport.stakeholders.models import Stakeholder
 
 
 class StakeholderFilter(Schema):
-    q: str = Field("", max_length=200, description="First name, last name or e-mail prefix.")
-    account: int | None = Field(None, description="Only this account's people.")
+    q: str = Field(default="", max_length=200, description="First name, last name or e-mail prefix.")
+    account: int | None = Field(default=None, description="Only this account's people.")
     status: StakeholderStatus | None = None
-    department: str = Field("", max_length=100)
+    department: str = Field(default="", max_length=100)
 
     def apply(self, queryset: QuerySet[Stakeholder]) -> QuerySet[Stakeholder]:
         if self.account is not None:
@@ -24,7 +24,9 @@ class StakeholderFilter(Schema):
         key = search_key(self.q)
         if key:
             queryset = queryset.filter(
-                prefix_q("search_name", key) | prefix_q("search_last_name", key) | prefix_q("email", key)
+                prefix_q("search_name", key)
+                | prefix_q("search_last_name", key)
+                | prefix_q("email", key)
             )
         if self.status:
             queryset = queryset.filter(status=self.status)

@@ -12,7 +12,7 @@ from rapport.stakeholders.models import Stakeholder
 from rapport.stakeholders.selectors import stakeholder_choices
 
 
-class StakeholderForm(VersionedFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+class StakeholderForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Stakeholder
         fields = (
@@ -37,5 +37,7 @@ class StakeholderForm(VersionedFormMixin, forms.ModelForm):  # type: ignore[type
         super().__init__(*args, **kwargs)
         self.instance.account = account
         exclude = self.instance if self.instance.pk else None
-        self.fields["reports_to"].queryset = stakeholder_choices(account=account, exclude=exclude)
+        reports_to = self.fields["reports_to"]
+        assert isinstance(reports_to, forms.ModelChoiceField)
+        reports_to.queryset = stakeholder_choices(account=account, exclude=exclude)
         self.fields["first_name"].widget.attrs["autofocus"] = True

@@ -60,7 +60,10 @@ class Stakeholder(VersionedModel):
         related_name="direct_reports",
     )
     status = models.CharField(
-        _("status"), max_length=10, choices=StakeholderStatus.choices, default=StakeholderStatus.ACTIVE
+        _("status"),
+        max_length=10,
+        choices=StakeholderStatus.choices,
+        default=StakeholderStatus.ACTIVE,
     )
     left_on = models.DateField(_("left on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -86,19 +89,26 @@ class Stakeholder(VersionedModel):
         verbose_name = _("stakeholder")
         verbose_name_plural = _("stakeholders")
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["account", "deleted_at", "search_last_name"], name="stakeholder_account_name"),
+            models.Index(
+                fields=["account", "deleted_at", "search_last_name"],
+                name="stakeholder_account_name",
+            ),
             models.Index(fields=["search_name"], name="stakeholder_name"),
             models.Index(fields=["search_last_name"], name="stakeholder_last_name"),
             models.Index(fields=["email"], name="stakeholder_email"),
             models.Index(
-                fields=["search_name"], name="stakeholder_name_prefix", opclasses=["varchar_pattern_ops"]
+                fields=["search_name"],
+                name="stakeholder_name_prefix",
+                opclasses=["varchar_pattern_ops"],
             ),
             models.Index(
                 fields=["search_last_name"],
                 name="stakeholder_last_prefix",
                 opclasses=["varchar_pattern_ops"],
             ),
-            models.Index(fields=["email"], name="stakeholder_email_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["email"], name="stakeholder_email_prefix", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["reports_to"], name="stakeholder_reports_to"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -143,9 +153,11 @@ class Stakeholder(VersionedModel):
             self.left_on = None
         if self.reports_to_id is None:
             return
-        manager = Stakeholder.all_objects.filter(pk=self.reports_to_id).values(
-            "account_id", "reports_to_id"
-        ).first()
+        manager = (
+            Stakeholder.all_objects.filter(pk=self.reports_to_id)
+            .values("account_id", "reports_to_id")
+            .first()
+        )
         if manager is None:
             raise ValidationError({"reports_to": _("This person does not exist.")})
         if manager["account_id"] != self.account_id:
@@ -154,7 +166,7 @@ class Stakeholder(VersionedModel):
             )
         if self.pk is not None and self.reports_to_id == self.pk:
             raise ValidationError({"reports_to": _("A person cannot report to themselves.")})
-        ancestor_id = manager["reports_to_id"]
+        ancestor_id: int | None = manager["reports_to_id"]
         for _depth in range(MAX_REPORTING_DEPTH):
             if ancestor_id is None:
                 return
@@ -169,6 +181,8 @@ class Stakeholder(VersionedModel):
                     }
                 )
             ancestor_id = (
-                Stakeholder.all_objects.filter(pk=ancestor_id).values_list("reports_to_id", flat=True).first()
+                Stakeholder.all_objects.filter(pk=ancestor_id)
+                .values_list("reports_to_id", flat=True)
+                .first()
             )
         raise ValidationError({"reports_to": _("The reporting chain is too long.")})

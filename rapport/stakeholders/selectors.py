@@ -31,7 +31,9 @@ def stakeholder_direct_reports(*, stakeholder: Stakeholder) -> QuerySet[Stakehol
     return Stakeholder.objects.filter(reports_to=stakeholder)
 
 
-def stakeholder_choices(*, account: Account, exclude: Stakeholder | None = None) -> QuerySet[Stakeholder]:
+def stakeholder_choices(
+    *, account: Account, exclude: Stakeholder | None = None
+) -> QuerySet[Stakeholder]:
     queryset = Stakeholder.objects.filter(account=account).only(
         "id", "first_name", "last_name", "title", "account_id"
     )
@@ -61,4 +63,8 @@ def stakeholder_tree(*, account: Account) -> list[OrgNode]:
 
 
 def trash_list() -> QuerySet[Stakeholder]:
-    return Stakeholder.all_objects.in_trash().select_related("account", "deleted_by").order_by("-deleted_at")
+    return (
+        Stakeholder.all_objects.in_trash()
+        .select_related("account", "deleted_by")
+        .order_by("-deleted_at")
+    )

@@ -32,7 +32,9 @@ STAKEHOLDER_FIELDS = (
 
 
 @transaction.atomic
-def stakeholder_create(*, account: Account, acting_user: User, data: Mapping[str, Any]) -> Stakeholder:
+def stakeholder_create(
+    *, account: Account, acting_user: User, data: Mapping[str, Any]
+) -> Stakeholder:
     """Add a person to an account."""
     require_permission(acting_user, "stakeholders.add_stakeholder", account)
     stakeholder = Stakeholder(account=account)
@@ -45,7 +47,11 @@ def stakeholder_create(*, account: Account, acting_user: User, data: Mapping[str
 
 @transaction.atomic
 def stakeholder_update(
-    *, stakeholder: Stakeholder, acting_user: User, data: Mapping[str, Any], expected_version: int | None
+    *,
+    stakeholder: Stakeholder,
+    acting_user: User,
+    data: Mapping[str, Any],
+    expected_version: int | None,
 ) -> Stakeholder:
     """Change a person, refusing the change if someone else saved it first."""
     require_permission(acting_user, "stakeholders.change_stakeholder", stakeholder)
@@ -64,7 +70,10 @@ def stakeholder_set_manager(
 ) -> Stakeholder:
     """Change whom a person reports to; loops and other accounts are refused."""
     return stakeholder_update(
-        stakeholder=stakeholder, acting_user=acting_user, data={"reports_to": manager}, expected_version=None
+        stakeholder=stakeholder,
+        acting_user=acting_user,
+        data={"reports_to": manager},
+        expected_version=None,
     )
 
 

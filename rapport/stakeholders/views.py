@@ -45,11 +45,16 @@ def stakeholder_list(request: AppRequest) -> HttpResponse:
         "filters": filters,
         "invalid": invalid,
         "account": account,
-        "can_add": account is not None and request.user.has_perm("stakeholders.add_stakeholder", account),
+        "can_add": account is not None
+        and request.user.has_perm("stakeholders.add_stakeholder", account),
         "filters_query": querystring_without_page(request.GET),
         "statuses": StakeholderStatus.choices,
     }
-    template = "stakeholders/stakeholder_list.html#results" if request.htmx else "stakeholders/stakeholder_list.html"
+    template = (
+        "stakeholders/stakeholder_list.html#results"
+        if request.htmx
+        else "stakeholders/stakeholder_list.html"
+    )
     return render(request, template, context)
 
 
@@ -81,7 +86,9 @@ def stakeholder_detail(request: AppRequest, pk: int) -> HttpResponse:
 def stakeholder_create(request: AppRequest, account_pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=account_pk)
     require(request, "stakeholders.add_stakeholder", account)
-    initial = {"reports_to": request.GET.get("reports_to")} if request.GET.get("reports_to") else None
+    initial = (
+        {"reports_to": request.GET.get("reports_to")} if request.GET.get("reports_to") else None
+    )
     form = StakeholderForm(request.POST or None, account=account, initial=initial)
     if request.method == "POST" and form.is_valid():
         stakeholder = run_service(
@@ -96,7 +103,9 @@ def stakeholder_create(request: AppRequest, account_pk: int) -> HttpResponse:
                 return redirect("stakeholders:stakeholder_create", account_pk=account.pk)
             return redirect(stakeholder)
     return render(
-        request, "stakeholders/stakeholder_form.html", {"form": form, "account": account, "stakeholder": None}
+        request,
+        "stakeholders/stakeholder_form.html",
+        {"form": form, "account": account, "stakeholder": None},
     )
 
 
@@ -128,7 +137,9 @@ def stakeholder_mark_left(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _get_stakeholder(request, pk)
     require(request, "stakeholders.change_stakeholder", stakeholder)
     services.stakeholder_mark_left(stakeholder=stakeholder, acting_user=request.user)
-    messages.success(request, _("%(name)s is marked as having left.") % {"name": stakeholder.full_name})
+    messages.success(
+        request, _("%(name)s is marked as having left.") % {"name": stakeholder.full_name}
+    )
     return redirect(stakeholder)
 
 
@@ -140,7 +151,8 @@ def stakeholder_delete(request: AppRequest, pk: int) -> HttpResponse:
     services.stakeholder_delete(stakeholder=stakeholder, acting_user=request.user)
     messages.success(
         request,
-        _("%(name)s moved to the trash. An administrator can restore them.") % {"name": stakeholder.full_name},
+        _("%(name)s moved to the trash. An administrator can restore them.")
+        % {"name": stakeholder.full_name},
     )
     return redirect(stakeholder.account)
 
@@ -150,7 +162,7 @@ def stakeholder_history(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _get_stakeholder(request, pk, include_trash=request.user.is_administrator)
     records = list(stakeholder.history.select_related("history_user"))
     entries = history_entries(records, Stakeholder, subject=stakeholder.full_name)
-    page = paginate(entries, page=request.GET.get("page"), per_page=50)  # type: ignore[arg-type]
+    page = paginate(entries, page=request.GET.get("page"), per_page=50)
     return render(
         request,
         "stakeholders/stakeholder_history.html",
@@ -161,7 +173,9 @@ def stakeholder_history(request: AppRequest, pk: int) -> HttpResponse:
 @login_required
 def trash(request: AppRequest) -> HttpResponse:
     require(request, "users.restore_from_trash")
-    page = paginate(selectors.trash_list(), page=request.GET.get("page"), per_page=settings.RAPPORT_PAGE_SIZE)
+    page = paginate(
+        selectors.trash_list(), page=request.GET.get("page"), per_page=settings.RAPPORT_PAGE_SIZE
+    )
     return render(request, "stakeholders/trash.html", {"page": page})
 
 

@@ -11,7 +11,9 @@ from rapport.users.services import api_token_authenticate
 
 
 class BearerToken(HttpBearer):
-    openapi_description = "A personal API token, created on the profile page or by `rapport createtoken`."
+    openapi_description = (
+        "A personal API token, created on the profile page or by `rapport createtoken`."
+    )
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = api_token_authenticate(raw=token)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rapport.users.models import User
 
 
-class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("first_name", "last_name", "title", "language")

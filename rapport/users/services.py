@@ -41,7 +41,9 @@ def user_create(
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is shown only this once."""
     raw = ApiToken.generate()
-    token = ApiToken(user=user, name=name.strip() or "API token", prefix=raw[:8], key_hash=hash_token(raw))
+    token = ApiToken(
+        user=user, name=name.strip() or "API token", prefix=raw[:8], key_hash=hash_token(raw)
+    )
     token.full_clean()
     token.save()
     return token, raw

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 from rapport.accounts.choices import TeamRole
 from rapport.accounts.models import Account, TeamMember
-from rapport.core.tests.factories import AccountFactory, StakeholderFactory, TeamMemberFactory, UserFactory
+from rapport.core.tests.factories import (
+    AccountFactory,
+    StakeholderFactory,
+    TeamMemberFactory,
+    UserFactory,
+)
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.choices import Role
 from rapport.users.models import User
@@ -40,7 +45,9 @@ def make_personas() -> Personas:
     outsider = UserFactory(email="outsider@example.com", role=Role.ACCOUNT_MANAGER)
     read_only = UserFactory(email="readonly@example.com", role=Role.READ_ONLY)
     head = UserFactory(email="head@example.com", role=Role.HEAD_OF_ACCOUNT_MANAGEMENT)
-    admin = UserFactory(email="admin@example.com", role=Role.ADMINISTRATOR, is_superuser=True, is_staff=True)
+    admin = UserFactory(
+        email="admin@example.com", role=Role.ADMINISTRATOR, is_superuser=True, is_staff=True
+    )
     account = AccountFactory(name="Northwind Traders", owner=owner)
     other_account = AccountFactory(name="Contoso", owner=outsider)
     TeamMemberFactory(account=account, user=owner, role=TeamRole.ACCOUNT_MANAGER)

@@ -22,5 +22,7 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"{user.email} is deactivated.")
         token, raw = api_token_create(user=user, name=options["name"])
-        self.stdout.write(f"Token “{token.name}” for {user.email} (keep it secret; it is not shown again):")
+        self.stdout.write(
+            f"Token “{token.name}” for {user.email} (keep it secret; it is not shown again):"
+        )
         self.stdout.write(raw)

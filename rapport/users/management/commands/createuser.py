@@ -15,12 +15,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
-        parser.add_argument("--role", choices=[role.value for role in Role], default=Role.ACCOUNT_MANAGER)
+        parser.add_argument(
+            "--role", choices=[role.value for role in Role], default=Role.ACCOUNT_MANAGER
+        )
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--language", choices=["en", "fr"], default="en")
         parser.add_argument(
-            "--password", help="Read from the terminal when omitted (safer: it stays out of shell history)."
+            "--password",
+            help="Read from the terminal when omitted (safer: it stays out of shell history).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,5 +38,7 @@ class Command(BaseCommand):
                 language=options["language"],
             )
         except ValidationError as error:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from error
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            ) from error
         self.stdout.write(f"Created {user.email} ({user.get_role_display()}).")
