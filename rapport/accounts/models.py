@@ -147,7 +147,8 @@ class Account(VersionedModel):
 class TeamMemberQuerySet(models.QuerySet["TeamMember"]):
     def current(self) -> TeamMemberQuerySet:
         today = timezone.localdate()
-        return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today)
+        # The end date is the first day off the team: a membership ended today is over.
+        return self.filter(Q(end_date__isnull=True) | Q(end_date__gt=today), start_date__lte=today)
 
 
 class TeamMember(TimeStampedModel):
@@ -201,4 +202,4 @@ class TeamMember(TimeStampedModel):
     @property
     def is_current(self) -> bool:
         today = timezone.localdate()
-        return self.start_date <= today and (self.end_date is None or self.end_date >= today)
+        return self.start_date <= today and (self.end_date is None or self.end_date > today)

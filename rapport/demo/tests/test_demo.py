@@ -1,0 +1,55 @@
+"""`rapport demo` builds a believable book once, and changes nothing when run again."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from rapport.accounts.models import Account, TeamMember
+from rapport.stakeholders.models import Stakeholder
+from rapport.users.choices import Role
+from rapport.users.models import User
+
+
+@pytest.mark.django_db
+def test_demo_is_complete_and_idempotent() -> None:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    counts = (
+        User.objects.count(),
+        Account.objects.count(),
+        Stakeholder.objects.count(),
+        TeamMember.objects.count(),
+    )
+    assert counts[1] == 150
+    assert 1400 <= counts[2] <= 2200
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    assert "admin@rapport.demo" in out.getvalue()
+    # Reporting lines stay inside each account.
+    crossing = Stakeholder.objects.exclude(reports_to=None).exclude(
+        reports_to__account=models_f("account")
+    )
+    assert not crossing.exists()
+    assert Stakeholder.objects.exclude(reports_to=None).count() > 1000
+    # Real history, by real people.
+    assert Account.history.filter(
+        history_type="~", history_user__email="marc@rapport.demo"
+    ).exists()
+
+    again = StringIO()
+    call_command("demo", stdout=again)
+    assert "nothing changed" in again.getvalue()
+    assert counts == (
+        User.objects.count(),
+        Account.objects.count(),
+        Stakeholder.objects.count(),
+        TeamMember.objects.count(),
+    )
+
+
+def models_f(name: str):  # type: ignore[no-untyped-def]
+    from django.db.models import F
+
+    return F(name)
