@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "rapport.users",
     "rapport.accounts",
     "rapport.stakeholders",
+    "rapport.workspace",
     "rapport.demo",
 ]
 

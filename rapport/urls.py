@@ -5,14 +5,15 @@ from ninja.openapi.views import openapi_view
 
 from rapport.api import api
 from rapport.core import views as core_views
+from rapport.workspace import views as workspace_views
 
 handler403 = "rapport.core.views.error_403"
 handler404 = "rapport.core.views.error_404"
 handler500 = "rapport.core.views.error_500"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("search/", core_views.search, name="search"),
+    path("", workspace_views.home, name="home"),
+    path("search/", workspace_views.search, name="search"),
     path("healthz", core_views.healthz, name="healthz"),
     path("auth/", include("allauth.urls")),
     path("accounts/", include("rapport.accounts.urls")),

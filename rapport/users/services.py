@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from allauth.account.forms import ResetPasswordForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from rapport.core.exceptions import NotAllowedError
 from rapport.users.choices import Role
 from rapport.users.models import ApiToken, User, hash_token
 
@@ -68,3 +73,32 @@ def api_token_authenticate(*, raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+USER_FIELDS = ("first_name", "last_name", "email", "title", "role", "language", "is_active")
+
+
+@transaction.atomic
+def user_update(*, user: User, acting_user: User, data: dict[str, object]) -> User:
+    """Change a user's details, role or access; an administrator cannot lock themselves out."""
+    if not acting_user.has_perm("users.manage_users"):
+        raise NotAllowedError("users.manage_users")
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    for name in USER_FIELDS:
+        if name in data:
+            setattr(locked, name, data[name])
+    if locked.pk == acting_user.pk and (not locked.is_active or locked.role != Role.ADMINISTRATOR):
+        raise ValidationError(_("You cannot remove your own administrator access."))
+    locked.email = User.objects.normalize_email(locked.email).lower()
+    locked.is_superuser = locked.is_staff = locked.role == Role.ADMINISTRATOR
+    locked.full_clean(exclude=["password"])
+    locked._history_user = acting_user  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+def user_send_welcome(*, request: HttpRequest, user: User) -> None:
+    """Send the new user a link to choose their password (allauth's password-reset e-mail)."""
+    form = ResetPasswordForm(data={"email": user.email})
+    if form.is_valid():
+        form.save(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -12,10 +13,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rapport.core.history import history_entries
+from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
+from rapport.core.views_helpers import require, run_service
 from rapport.users import services
-from rapport.users.forms import ApiTokenForm, ProfileForm
-from rapport.users.models import ApiToken
+from rapport.users.forms import ApiTokenForm, ProfileForm, UserCreateForm, UserEditForm
+from rapport.users.models import ApiToken, User
 
 
 @login_required
@@ -73,3 +77,56 @@ def set_language(request: AppRequest) -> HttpResponse:
     response = redirect(next_url)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
     return response
+
+
+@login_required
+def user_list(request: AppRequest) -> HttpResponse:
+    require(request, "users.manage_users")
+    query = request.GET.get("q", "").strip()
+    users = User.objects.order_by("first_name", "last_name", "email")
+    if query:
+        users = users.filter(
+            Q(email__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+        )
+    page = paginate(users, page=request.GET.get("page"), per_page=50)
+    return render(request, "users/user_list.html", {"page": page, "query": query})
+
+
+@login_required
+def user_create(request: AppRequest) -> HttpResponse:
+    require(request, "users.manage_users")
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = run_service(form, lambda: services.user_create(password=None, **form.cleaned_data))
+        if user is not None:
+            services.user_send_welcome(request=request, user=user)
+            messages.success(
+                request,
+                _("%(name)s can now sign in: an e-mail to choose a password was sent to %(email)s.")
+                % {"name": user, "email": user.email},
+            )
+            return redirect("users:user_list")
+    return render(request, "users/user_form.html", {"form": form, "edited": None})
+
+
+@login_required
+def user_edit(request: AppRequest, pk: int) -> HttpResponse:
+    require(request, "users.manage_users")
+    edited = get_object_or_404(User, pk=pk)
+    form = UserEditForm(request.POST or None, instance=edited)
+    if request.method == "POST" and form.is_valid():
+        saved = run_service(
+            form,
+            lambda: services.user_update(
+                user=edited, acting_user=request.user, data=form.cleaned_data
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": saved})
+            return redirect("users:user_list")
+    records = list(edited.history.select_related("history_user")[:200])
+    entries = history_entries(records, User, subject=str(edited))
+    context = {"form": form, "edited": edited, "entries": entries[:20]}
+    return render(request, "users/user_form.html", context)
