@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from rapport.accounts import selectors, services
 from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
@@ -49,6 +49,9 @@ class AccountOut(Schema):
 
 
 class AccountIn(Schema):
+    # Like the page forms, ignore surrounding blanks, so a name of spaces counts as empty.
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     name: str = Field(min_length=1, max_length=200)
     legal_name: str = Field(default="", max_length=200)
     website: str = Field(default="", max_length=200)
@@ -67,6 +70,8 @@ class AccountIn(Schema):
 
 class AccountPatch(Schema):
     """Only the fields sent are changed; send ``version`` to refuse a stale update."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     version: int | None = Field(default=None, ge=1)
     name: str | None = Field(default=None, min_length=1, max_length=200)

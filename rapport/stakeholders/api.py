@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from rapport.accounts.models import Account
 from rapport.core.api import Page, PageQuery, page_of, resolve_references
@@ -41,6 +41,9 @@ class StakeholderOut(Schema):
 
 
 class StakeholderIn(Schema):
+    # Like the page forms, ignore surrounding blanks, so a name of spaces counts as empty.
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     account_id: int
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
@@ -57,6 +60,8 @@ class StakeholderIn(Schema):
 
 class StakeholderPatch(Schema):
     """Only the fields sent are changed; send ``version`` to refuse a stale update."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     version: int | None = Field(default=None, ge=1)
     first_name: str | None = Field(default=None, min_length=1, max_length=100)

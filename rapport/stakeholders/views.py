@@ -65,6 +65,8 @@ def account_org_chart(request: AppRequest, account_pk: int) -> HttpResponse:
         "account": account,
         "roots": selectors.stakeholder_tree(account=account),
         "can_add": request.user.has_perm("stakeholders.add_stakeholder", account),
+        # The account header on this tab offers Edit and Archive like the account's other tabs.
+        "can_edit": request.user.has_perm("accounts.change_account", account),
     }
     return render(request, "stakeholders/org_chart.html", context)
 
@@ -110,6 +112,7 @@ def stakeholder_create(request: AppRequest, account_pk: int) -> HttpResponse:
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def stakeholder_edit(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _get_stakeholder(request, pk)
     require(request, "stakeholders.change_stakeholder", stakeholder)
@@ -124,11 +127,20 @@ def stakeholder_edit(request: AppRequest, pk: int) -> HttpResponse:
                 expected_version=form.expected_version,
             ),
         )
+        if saved is not None and request.htmx:
+            context = {"stakeholder": saved, "can_edit": True, "just_saved": True}
+            return render(request, "stakeholders/stakeholder_detail.html#details", context)
         if saved is not None:
             messages.success(request, _("Changes to %(name)s saved.") % {"name": saved.full_name})
             return redirect(saved)
     context = {"form": form, "account": stakeholder.account, "stakeholder": stakeholder}
-    return render(request, "stakeholders/stakeholder_form.html", context)
+    # Edited in place on the person's page: only the form, which posts back into the same card.
+    template = (
+        "stakeholders/stakeholder_form.html#inline"
+        if request.htmx
+        else "stakeholders/stakeholder_form.html"
+    )
+    return render(request, template, context)
 
 
 @login_required
