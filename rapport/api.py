@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -27,15 +27,28 @@ api.add_router("", accounts_router)
 api.add_router("", stakeholders_router)
 
 
+# Model fields that the API takes as ids: their errors point at the name the client sent.
+REFERENCE_FIELDS = {"parent", "owner", "originating_executive", "reports_to", "user", "account"}
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """Errors found by the services look like the schema's own 422 errors, field by field."""
+    detail = []
     if hasattr(error, "error_dict"):
-        detail = [
-            {"loc": ["body", field], "msg": " ".join(messages), "type": "validation_error"}
-            for field, messages in error.message_dict.items()
-        ]
+        for field, messages in error.message_dict.items():
+            location = ["body", "payload"]
+            if field != NON_FIELD_ERRORS:
+                location.append(f"{field}_id" if field in REFERENCE_FIELDS else field)
+            detail.append({"loc": location, "msg": " ".join(messages), "type": "validation_error"})
     else:
-        detail = [{"loc": ["body"], "msg": " ".join(error.messages), "type": "validation_error"}]
+        detail.append(
+            {
+                "loc": ["body", "payload"],
+                "msg": " ".join(error.messages),
+                "type": "validation_error",
+            }
+        )
     return api.create_response(request, {"detail": detail}, status=422)
 
 

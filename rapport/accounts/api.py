@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from rapport.accounts import selectors, services
@@ -134,9 +134,9 @@ def get_account(request: HttpRequest, account_id: int) -> Account:
 
 
 @router.post("/accounts", response={201: AccountOut})
-def create_account(request: HttpRequest, payload: AccountIn) -> tuple[int, Account]:
+def create_account(request: HttpRequest, payload: AccountIn) -> Status[Account]:
     data = resolve_references(_clean_blanks(payload.dict()), _account_references())
-    return 201, services.account_create(acting_user=request.user, data=data)  # type: ignore[arg-type]
+    return Status(201, services.account_create(acting_user=request.user, data=data))  # type: ignore[arg-type]
 
 
 @router.patch("/accounts/{account_id}", response=AccountOut)
@@ -173,11 +173,11 @@ def list_team(request: HttpRequest, account_id: int, include_past: bool = True) 
 @router.post("/accounts/{account_id}/team", response={201: TeamMemberOut})
 def add_team_member(
     request: HttpRequest, account_id: int, payload: TeamMemberIn
-) -> tuple[int, TeamMember]:
+) -> Status[TeamMember]:
     account = get_object_or_404(Account, pk=account_id)
     data = resolve_references(payload.dict(), {"user": User.objects.filter(is_active=True)})
     member = services.team_member_add(account=account, acting_user=request.user, **data)  # type: ignore[arg-type]
-    return 201, member
+    return Status(201, member)
 
 
 @router.delete("/accounts/{account_id}/team/{member_id}", response=TeamMemberOut)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from rapport.accounts.models import Account
@@ -97,14 +97,14 @@ def get_stakeholder(request: HttpRequest, stakeholder_id: int) -> Stakeholder:
 
 
 @router.post("/stakeholders", response={201: StakeholderOut})
-def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> tuple[int, Stakeholder]:
+def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> Status[Stakeholder]:
     data = _normalise(payload.dict())
     data = resolve_references(
         data, {"account": Account.objects.all(), "reports_to": Stakeholder.objects.all()}
     )
     account = data.pop("account")
     stakeholder = services.stakeholder_create(account=account, acting_user=request.user, data=data)  # type: ignore[arg-type]
-    return 201, stakeholder
+    return Status(201, stakeholder)
 
 
 @router.patch("/stakeholders/{stakeholder_id}", response=StakeholderOut)
@@ -127,10 +127,10 @@ def update_stakeholder(
 
 
 @router.delete("/stakeholders/{stakeholder_id}", response={204: None})
-def delete_stakeholder(request: HttpRequest, stakeholder_id: int) -> tuple[int, None]:
+def delete_stakeholder(request: HttpRequest, stakeholder_id: int) -> Status[None]:
     """Moves the person to the trash, from which an administrator can restore them."""
     stakeholder = get_object_or_404(
         Stakeholder.objects.select_related("account"), pk=stakeholder_id
     )
     services.stakeholder_delete(stakeholder=stakeholder, acting_user=request.user)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
