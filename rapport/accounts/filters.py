@@ -13,14 +13,18 @@ from rapport.core.text import search_key
 
 
 class AccountFilter(Schema):
-    q: str = Field(default="", max_length=200, description="Name prefix (accents and case ignored).")
+    q: str = Field(
+        default="", max_length=200, description="Name prefix (accents and case ignored)."
+    )
     owner: int | None = Field(default=None, description="Account manager's user id.")
     tier: Tier | None = None
     lifecycle_stage: LifecycleStage | None = None
     industry: Industry | None = None
     segment: Segment | None = None
     parent: int | None = Field(default=None, description="Only subsidiaries of this account.")
-    archived: bool = Field(default=False, description="Show archived accounts instead of active ones.")
+    archived: bool = Field(
+        default=False, description="Show archived accounts instead of active ones."
+    )
     sort: AccountSort = AccountSort.NAME
 
     def apply(self, queryset: QuerySet[Account]) -> QuerySet[Account]:

@@ -13,7 +13,9 @@ from rapport.stakeholders.models import Stakeholder
 
 
 class StakeholderFilter(Schema):
-    q: str = Field(default="", max_length=200, description="First name, last name or e-mail prefix.")
+    q: str = Field(
+        default="", max_length=200, description="First name, last name or e-mail prefix."
+    )
     account: int | None = Field(default=None, description="Only this account's people.")
     status: StakeholderStatus | None = None
     department: str = Field(default="", max_length=100)
