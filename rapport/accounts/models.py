@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
-from rapport.core.models import TimeStampedModel, VersionedModel
+from rapport.core.models import SearchKeyField, TimeStampedModel, VersionedModel
 from rapport.core.text import search_key
 
 # Deep enough for any real group structure, small enough that a corrupt chain cannot hang a save.
@@ -25,7 +25,7 @@ class Account(VersionedModel):
     """A client company we keep and grow."""
 
     name = models.CharField(_("name"), max_length=200)
-    search_name = models.CharField(max_length=200, editable=False, db_index=True)
+    search_name = SearchKeyField(max_length=200, editable=False)
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
     website = models.URLField(_("website"), blank=True)
     domain = models.CharField(
@@ -88,11 +88,7 @@ class Account(VersionedModel):
             models.Index(fields=["owner", "is_archived", "search_name"], name="account_owner_name"),
             models.Index(fields=["tier", "search_name"], name="account_tier_name"),
             models.Index(fields=["lifecycle_stage", "search_name"], name="account_stage_name"),
-            models.Index(
-                fields=["search_name"],
-                name="account_name_prefix",
-                opclasses=["varchar_pattern_ops"],
-            ),
+            models.Index(fields=["search_name"], name="account_name"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

@@ -12,9 +12,10 @@ _HIGHEST = "\U0010ffff"
 def prefix_q(field: str, prefix: str) -> Q:
     """Rows whose already-normalised ``field`` starts with ``prefix``, using its B-tree index.
 
-    PostgreSQL uses a ``varchar_pattern_ops`` index for ``LIKE 'x%'``. SQLite's LIKE is
-    case-insensitive, so it cannot use a plain index; a range on the binary-collated
-    column can, and gives the same rows because the column is stored lower-cased.
+    On PostgreSQL the search columns are byte-ordered (see ``SearchKeyField``; e-mail has a
+    ``varchar_pattern_ops`` index), so ``LIKE 'x%'`` is an index range. SQLite's LIKE is
+    case-insensitive and cannot use a plain index; a range on the binary-collated column
+    can, and gives the same rows because the column is stored lower-cased.
     """
     if connection.vendor == "postgresql":
         return Q(**{f"{field}__startswith": prefix})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,3 +25,18 @@ class VersionedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class SearchKeyField(models.CharField):
+    """A lower-cased, accent-free copy of a text, kept for indexed prefix search.
+
+    On PostgreSQL the column uses the "C" collation (byte order), so one plain B-tree index
+    serves both ``LIKE 'x%'`` and ``ORDER BY``; with a linguistic collation the planner can
+    use neither for a prefix and walks the whole index. SQLite compares bytes already.
+    """
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from rapport.accounts.models import Account
-from rapport.core.models import VersionedModel
+from rapport.core.models import SearchKeyField, VersionedModel
 from rapport.core.text import search_key
 from rapport.stakeholders.choices import StakeholderStatus
 
@@ -44,8 +44,8 @@ class Stakeholder(VersionedModel):
     )
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
-    search_name = models.CharField(max_length=201, editable=False)
-    search_last_name = models.CharField(max_length=100, editable=False)
+    search_name = SearchKeyField(max_length=201, editable=False)
+    search_last_name = SearchKeyField(max_length=100, editable=False)
     title = models.CharField(_("job title"), max_length=150, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -96,20 +96,10 @@ class Stakeholder(VersionedModel):
             models.Index(fields=["search_name"], name="stakeholder_name"),
             models.Index(fields=["search_last_name"], name="stakeholder_last_name"),
             models.Index(fields=["email"], name="stakeholder_email"),
-            models.Index(
-                fields=["search_name"],
-                name="stakeholder_name_prefix",
-                opclasses=["varchar_pattern_ops"],
-            ),
-            models.Index(
-                fields=["search_last_name"],
-                name="stakeholder_last_prefix",
-                opclasses=["varchar_pattern_ops"],
-            ),
+            # E-mail keeps its linguistic collation; this index serves its prefix search.
             models.Index(
                 fields=["email"], name="stakeholder_email_prefix", opclasses=["varchar_pattern_ops"]
             ),
-            models.Index(fields=["reports_to"], name="stakeholder_reports_to"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

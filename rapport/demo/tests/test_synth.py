@@ -14,6 +14,7 @@ from rapport.core.text import search_key
 from rapport.demo.synth import (
     SYNTH_DOMAIN,
     SynthProgress,
+    SynthResult,
     synth_account_count,
     synth_account_name,
     synth_book,
@@ -28,8 +29,9 @@ ACCOUNTS = 20
 USERS = 12
 
 
-def _load(**options: object) -> object:
-    return synth_book(accounts=ACCOUNTS, users=USERS, batch_size=8, **options)  # type: ignore[arg-type]
+def _load() -> SynthResult:
+    """A small book, in batches smaller than the book so that several transactions run."""
+    return synth_book(accounts=ACCOUNTS, users=USERS, batch_size=8)
 
 
 def test_load_creates_accounts_people_teams_and_users() -> None:
@@ -84,7 +86,7 @@ def test_derived_fields_are_those_save_would_set() -> None:
 def test_accounts_are_found_by_name_prefix_on_the_page_and_in_the_selector() -> None:
     _load()
     account = Account.objects.order_by("-id").first()
-    user = User.objects.get(pk=Account.objects.exclude(owner=None).values("owner")[:1])
+    user = Account.objects.exclude(owner=None).first().owner
     prefix = account.name[:3]
 
     found = account_list(user=user, filters=AccountFilter(q=prefix.upper()))
@@ -123,14 +125,17 @@ def test_running_twice_adds_more_without_reusing_names_or_users() -> None:
 
 def test_a_load_after_a_gap_skips_names_already_taken() -> None:
     _load()
-    # With one account gone, counting would restart one serial too early.
-    Stakeholder.all_objects.filter(account=Account.objects.order_by("id").first()).delete()
-    TeamMember.objects.filter(account=Account.objects.order_by("id").first()).delete()
-    Account.objects.order_by("id").first().delete()
+    # With one account gone, counting gives a serial that is still in use.
+    gone = Account.objects.order_by("id").first()
+    Stakeholder.all_objects.filter(account=gone).delete()
+    TeamMember.objects.filter(account=gone).delete()
+    gone.delete()
 
     _load()
 
-    assert Account.objects.values("domain").distinct().count() == Account.objects.count()
+    assert Account.objects.count() == 2 * ACCOUNTS - 1
+    assert Account.objects.values("domain").distinct().count() == 2 * ACCOUNTS - 1
+    assert Account.objects.values("search_name").distinct().count() == 2 * ACCOUNTS - 1
 
 
 def test_no_history_is_written_for_synthetic_rows() -> None:

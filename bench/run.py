@@ -1,0 +1,428 @@
+"""Time the pages a large book stresses most, through Django's whole request stack.
+
+Run from the project root, e.g.::
+
+    RAPPORT_DATA_DIR=/tmp/bench-sqlite .venv/bin/python bench/run.py --accounts 100000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/rapport_bench \\
+        .venv/bin/python bench/run.py --accounts 100000
+
+The database is migrated and topped up with synthetic accounts (``rapport synth``) until it
+holds at least ``--accounts`` of them; then each page is requested a few times to warm the
+caches and many more times to measure, each time for another account, owner or prefix, so that
+no single row's cache decides the figure. Requests go through the test client: middleware,
+session, permission checks, template rendering and all, but no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def _configure_django() -> None:
+    """Settings for a local run: plain HTTP (no HTTPS redirect) and the test client's host."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
+    os.environ.setdefault("RAPPORT_DEBUG", "1")
+    hosts = os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
+    if "testserver" not in hosts:
+        os.environ["ALLOWED_HOSTS"] = ",".join([*hosts, "testserver"])
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+@dataclass
+class Samples:
+    """Varied inputs, one per request, so each request reads other rows."""
+
+    account_ids: list[int]
+    owner_ids: list[int]
+    prefixes: list[str]
+
+
+@dataclass
+class PageResult:
+    key: str
+    url_example: str
+    timings_ms: list[float]
+    queries_min: int
+    queries_max: int
+    sql_ms: list[float] = field(default_factory=list)
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    mean_ms: float = 0.0
+    max_ms: float = 0.0
+    sql_p50_ms: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def summarise(self) -> None:
+        if not self.timings_ms:
+            return
+        ordered = sorted(self.timings_ms)
+        self.p50_ms = statistics.median(ordered)
+        self.p95_ms = statistics.quantiles(ordered, n=100, method="inclusive")[94]
+        self.mean_ms = statistics.fmean(ordered)
+        self.max_ms = ordered[-1]
+        self.sql_p50_ms = statistics.median(self.sql_ms)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=100_000, help="Synthetic accounts needed.")
+    parser.add_argument("--stakeholders-per-account", type=int, default=10)
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="Seed of the load (default: synth's) and of the samples.",
+    )
+    parser.add_argument("--repeat", type=int, default=50, help="Measured requests per page.")
+    parser.add_argument("--warmup", type=int, default=5, help="Unmeasured requests per page.")
+    parser.add_argument("--target-ms", type=float, default=150.0, help="p95 budget per page.")
+    parser.add_argument(
+        "--close-connections",
+        action="store_true",
+        help="Close the database connection after each request, as a server does with "
+        "CONN_MAX_AGE=0 (the SQLite default): each request then starts with a cold page cache.",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="Print the query plan of each page's queries."
+    )
+    parser.add_argument("--only", nargs="*", default=None, help="Run only these page keys.")
+    options = parser.parse_args(argv)
+
+    _configure_django()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from rapport.demo import synth
+
+    call_command("migrate", interactive=False, verbosity=0)
+    _ensure_book(options, synth)
+    user = _bench_user(synth)
+    samples = _samples(size=options.warmup + options.repeat, seed=options.seed or 1)
+    client = Client()
+    client.force_login(user)
+
+    pages = _pages(samples)
+    if options.only:
+        pages = [page for page in pages if page[0] in options.only]
+    print(_environment_line(connection))
+    results = []
+    for key, url_for in pages:
+        result = _measure(
+            client,
+            key=key,
+            url_for=url_for,
+            warmup=options.warmup,
+            repeat=options.repeat,
+            close_connections=options.close_connections,
+        )
+        results.append(result)
+        if options.explain:
+            _explain(client, url_for(options.warmup))
+    _print_table(results, target_ms=options.target_ms)
+    path = _write_json(results, options=options, connection=connection, user_email=user.email)
+    print(f"\nResults written to {path.relative_to(ROOT)}")
+    slow = [result.key for result in results if result.errors or result.p95_ms > options.target_ms]
+    return 1 if slow else 0
+
+
+def _ensure_book(options: argparse.Namespace, synth: Any) -> None:
+    have = synth.synth_account_count()
+    if have >= options.accounts:
+        print(f"{have:,} synthetic accounts in the database; no load needed.")
+        return
+    missing = options.accounts - have
+    print(f"{have:,} synthetic accounts in the database; loading {missing:,} more…")
+    extra = {} if options.seed is None else {"seed": options.seed}
+    result = synth.synth_book(
+        accounts=missing,
+        stakeholders_per_account=options.stakeholders_per_account,
+        users=options.users,
+        on_progress=lambda progress: print(
+            f"  {progress.accounts_done:>9,} / {progress.accounts_total:,} accounts, "
+            f"{progress.stakeholders:,} stakeholders, {progress.seconds:.0f} s",
+            flush=True,
+        ),
+        **extra,
+    )
+    synth.synth_refresh_statistics()
+    print(f"Loaded in {result.seconds:.0f} s.")
+
+
+def _bench_user(synth: Any) -> Any:
+    """An account manager who owns part of the book, as most people signing in are."""
+    from rapport.accounts.models import Account
+    from rapport.users.models import User
+
+    owner_id = (
+        Account.objects.filter(owner__email__endswith="@" + synth.SYNTH_DOMAIN)
+        .values_list("owner_id", flat=True)
+        .first()
+    )
+    if owner_id is None:
+        raise SystemExit("No synthetic account has an owner; run `rapport synth` first.")
+    return User.objects.get(pk=owner_id)
+
+
+def _samples(*, size: int, seed: int) -> Samples:
+    """Ids and prefixes spread over the whole book, picked by random id ranges."""
+    from django.db.models import Max, Min
+
+    from rapport.accounts.models import Account
+    from rapport.users.choices import Role
+    from rapport.users.models import User
+
+    rng = random.Random(seed)
+    bounds = Account.objects.aggregate(low=Min("id"), high=Max("id"))
+    accounts: list[tuple[int, str]] = []
+    while len(accounts) < size:
+        start = rng.randint(bounds["low"], bounds["high"])
+        row = (
+            Account.objects.filter(pk__gte=start, is_archived=False)
+            .order_by("pk")
+            .values_list("pk", "search_name")
+            .first()
+        )
+        if row is not None:
+            accounts.append(row)
+    owners = list(
+        User.objects.filter(role=Role.ACCOUNT_MANAGER, owned_accounts__isnull=False)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    rng.shuffle(owners)
+    prefixes = [name[: 2 + index % 3] for index, (_pk, name) in enumerate(accounts)]
+    return Samples(
+        account_ids=[pk for pk, _name in accounts],
+        owner_ids=[owners[index % len(owners)] for index in range(size)],
+        prefixes=prefixes,
+    )
+
+
+def _pages(samples: Samples) -> list[tuple[str, Callable[[int], str]]]:
+    def account(index: int) -> int:
+        return samples.account_ids[index]
+
+    def owner(index: int) -> int:
+        return samples.owner_ids[index]
+
+    def prefix(index: int) -> str:
+        return samples.prefixes[index]
+
+    return [
+        ("account_list", lambda index: "/accounts/"),
+        (
+            "account_list_owner_updated",
+            lambda index: f"/accounts/?owner={owner(index)}&sort=-updated_at",
+        ),
+        ("account_list_owner_name", lambda index: f"/accounts/?owner={owner(index)}&sort=name"),
+        ("account_search", lambda index: f"/accounts/?q={prefix(index)}"),
+        ("account_detail", lambda index: f"/accounts/{account(index)}/"),
+        ("stakeholder_list_account", lambda index: f"/stakeholders/?account={account(index)}"),
+        ("api_account_search", lambda index: f"/api/v1/accounts?q={prefix(index)}"),
+    ]
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: Any
+    ms: float
+
+
+@contextlib.contextmanager
+def _recording_queries() -> Iterator[list[Statement]]:
+    """Every statement the block sends, with its parameters and time, whatever DEBUG says."""
+    from django.db import connection
+
+    statements: list[Statement] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements.append(Statement(sql, params, (time.perf_counter() - started) * 1000))
+
+    with connection.execute_wrapper(record):
+        yield statements
+
+
+def _measure(
+    client: Any,
+    *,
+    key: str,
+    url_for: Callable[[int], str],
+    warmup: int,
+    repeat: int,
+    close_connections: bool,
+) -> PageResult:
+    from django.db import connection
+
+    result = PageResult(
+        key=key, url_example=url_for(warmup), timings_ms=[], queries_min=0, queries_max=0
+    )
+    counts: list[int] = []
+    for index in range(warmup + repeat):
+        url = url_for(index)
+        with _recording_queries() as statements:
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+        if close_connections:
+            connection.close()
+        if response.status_code != 200:
+            result.errors.append(f"{url}: HTTP {response.status_code}")
+            break
+        if index >= warmup:
+            result.timings_ms.append(round(elapsed, 3))
+            result.sql_ms.append(round(sum(statement.ms for statement in statements), 3))
+            counts.append(len(statements))
+    if counts:
+        result.queries_min, result.queries_max = min(counts), max(counts)
+    result.summarise()
+    print(
+        f"  {key:<28} p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
+        + (f"  {result.errors[0]}" if result.errors else ""),
+        flush=True,
+    )
+    return result
+
+
+def _explain(client: Any, url: str) -> None:
+    """Each query of one request, with the plan the database chose for it."""
+    from django.db import connection
+
+    with _recording_queries() as statements:
+        client.get(url)
+    print(f"\n=== {url}")
+    for statement in statements:
+        sql, params = statement.sql, statement.params
+        if not sql.lstrip().upper().startswith("SELECT"):
+            continue
+        if connection.vendor == "postgresql":
+            prefix = "EXPLAIN (ANALYZE, BUFFERS) "
+        elif connection.vendor == "sqlite":
+            prefix = "EXPLAIN QUERY PLAN "
+        else:
+            prefix = "EXPLAIN "
+        with connection.cursor() as cursor:
+            started = time.perf_counter()
+            cursor.execute(prefix + sql, params)
+            rows = cursor.fetchall()
+            elapsed = (time.perf_counter() - started) * 1000
+        shown = sql if len(sql) <= 400 else sql[:400] + "…"
+        print(f"\n-- {statement.ms:.1f} ms in the page, {elapsed:.1f} ms explained: {shown}")
+        print(f"   params: {params}")
+        for row in rows:
+            print("   " + " | ".join(str(value) for value in row))
+
+
+def _environment_line(connection: Any) -> str:
+    from rapport.accounts.models import Account
+    from rapport.stakeholders.models import Stakeholder
+
+    return (
+        f"{_engine(connection)}: {Account.objects.count():,} accounts, "
+        f"{Stakeholder.all_objects.count():,} stakeholders"
+    )
+
+
+def _engine(connection: Any) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sqlite_version()")
+            return f"SQLite {cursor.fetchone()[0]}"
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            return f"PostgreSQL {cursor.fetchone()[0]}"
+    return str(connection.vendor)
+
+
+def _print_table(results: list[PageResult], *, target_ms: float) -> None:
+    print(
+        f"\n{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'max ms':>8} "
+        f"{'queries':>8} {'SQL p50':>8}  p95 ≤ {target_ms:.0f} ms"
+    )
+    for result in results:
+        queries = (
+            str(result.queries_min)
+            if result.queries_min == result.queries_max
+            else f"{result.queries_min}–{result.queries_max}"
+        )
+        verdict = "error" if result.errors else "yes" if result.p95_ms <= target_ms else "NO"
+        print(
+            f"{result.key:<28} {result.p50_ms:8.1f} {result.p95_ms:8.1f} {result.mean_ms:8.1f} "
+            f"{result.max_ms:8.1f} {queries:>8} {result.sql_p50_ms:8.1f}  {verdict}"
+        )
+
+
+def _write_json(
+    results: list[PageResult], *, options: argparse.Namespace, connection: Any, user_email: str
+) -> Path:
+    from django.conf import settings
+
+    from rapport.accounts.models import Account
+    from rapport.stakeholders.models import Stakeholder
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    now = datetime.datetime.now(datetime.UTC)
+    payload = {
+        "when": now.isoformat(timespec="seconds"),
+        "engine": _engine(connection),
+        "commit": _commit(),
+        "python": platform.python_version(),
+        "debug": settings.DEBUG,
+        "close_connections": options.close_connections,
+        "accounts": Account.objects.count(),
+        "stakeholders": Stakeholder.all_objects.count(),
+        "signed_in_as": user_email,
+        "warmup": options.warmup,
+        "repeat": options.repeat,
+        "target_p95_ms": options.target_ms,
+        "pages": [asdict(result) for result in results],
+    }
+    name = f"{connection.vendor}-{options.accounts}-{now:%Y%m%d-%H%M%S}.json"
+    path = RESULTS_DIR / name
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def _commit() -> str:
+    """The checked-out commit, so a result can be tied to the code it measured."""
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return completed.stdout.strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""``rapport synth``: load a large synthetic book for the benchmarks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from rapport.demo.synth import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_SEED,
+    SynthProgress,
+    synth_account_count,
+    synth_book,
+    synth_refresh_statistics,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Add N synthetic accounts with about ten stakeholders each, their teams and synthetic "
+        "users, in bulk and without history rows. Running it again adds N more."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--accounts", type=int, required=True, help="Accounts to add.")
+        parser.add_argument(
+            "--stakeholders-per-account",
+            type=int,
+            default=10,
+            help="Average stakeholders per account (each gets this ±3).",
+        )
+        parser.add_argument("--users", type=int, default=300, help="Synthetic users to share.")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        parser.add_argument(
+            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Accounts per transaction."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write(f"{synth_account_count():,} synthetic accounts already there.")
+        result = synth_book(
+            accounts=options["accounts"],
+            stakeholders_per_account=options["stakeholders_per_account"],
+            users=options["users"],
+            seed=options["seed"],
+            batch_size=options["batch_size"],
+            on_progress=self._report,
+        )
+        self.stdout.write("Refreshing the query planner's statistics…")
+        synth_refresh_statistics()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Added {result.accounts:,} accounts, {result.stakeholders:,} stakeholders, "
+                f"{result.team_members:,} team members and {result.users_created} users "
+                f"in {result.seconds:.0f} s."
+            )
+        )
+
+    def _report(self, progress: SynthProgress) -> None:
+        rate = progress.accounts_done / progress.seconds if progress.seconds else 0.0
+        left = (progress.accounts_total - progress.accounts_done) / rate if rate else 0.0
+        self.stdout.write(
+            f"  {progress.accounts_done:>9,} / {progress.accounts_total:,} accounts, "
+            f"{progress.stakeholders:,} stakeholders, {rate:,.0f} accounts/s, "
+            f"about {left:.0f} s left"
+        )
