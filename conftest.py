@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import factory.random
 import pytest
 from pytest_django.fixtures import Settings
 
@@ -18,3 +19,9 @@ def fast_password_hashing(settings: Settings) -> None:
 def personas(db: None) -> Personas:
     """owner, teammate, outsider, read_only, head and admin around one account."""
     return make_personas()
+
+
+@pytest.fixture(autouse=True)
+def _same_fake_data_every_run() -> None:
+    """Factories draw names from Faker; a fixed seed makes every run build the same rows."""
+    factory.random.reseed_random("rapport")

@@ -55,6 +55,7 @@ class Samples:
     account_ids: list[int]
     owner_ids: list[int]
     prefixes: list[str]
+    person_prefixes: list[str]
 
 
 @dataclass
@@ -190,6 +191,7 @@ def _samples(*, size: int, seed: int) -> Samples:
     from django.db.models import Max, Min
 
     from rapport.accounts.models import Account
+    from rapport.stakeholders.models import Stakeholder
     from rapport.users.choices import Role
     from rapport.users.models import User
 
@@ -213,10 +215,23 @@ def _samples(*, size: int, seed: int) -> Samples:
     )
     rng.shuffle(owners)
     prefixes = [name[: 2 + index % 3] for index, (_pk, name) in enumerate(accounts)]
+    people = Stakeholder.objects.aggregate(low=Min("id"), high=Max("id"))
+    person_prefixes: list[str] = []
+    while len(person_prefixes) < size:
+        start = rng.randint(people["low"], people["high"])
+        last_name = (
+            Stakeholder.objects.filter(pk__gte=start)
+            .order_by("pk")
+            .values_list("search_last_name", flat=True)
+            .first()
+        )
+        if last_name:
+            person_prefixes.append(last_name[: 3 + len(person_prefixes) % 2])
     return Samples(
         account_ids=[pk for pk, _name in accounts],
         owner_ids=[owners[index % len(owners)] for index in range(size)],
         prefixes=prefixes,
+        person_prefixes=person_prefixes,
     )
 
 
@@ -241,6 +256,8 @@ def _pages(samples: Samples) -> list[tuple[str, Callable[[int], str]]]:
         ("account_detail", lambda index: f"/accounts/{account(index)}/"),
         ("stakeholder_list_account", lambda index: f"/stakeholders/?account={account(index)}"),
         ("api_account_search", lambda index: f"/api/v1/accounts?q={prefix(index)}"),
+        ("global_search_person", lambda index: f"/search/?q={samples.person_prefixes[index]}"),
+        ("global_search_account", lambda index: f"/search/?q={prefix(index)}"),
     ]
 
 

@@ -25,11 +25,19 @@ class StakeholderFilter(Schema):
             queryset = queryset.filter(account_id=self.account)
         key = search_key(self.q)
         if key:
-            queryset = queryset.filter(
-                prefix_q("search_name", key)
-                | prefix_q("search_last_name", key)
-                | prefix_q("email", key)
+            # One indexed range per column, united, rather than one OR: with an OR the planner
+            # may walk a whole name index in order, filtering row by row.
+            every = Stakeholder.all_objects
+            matching = (
+                every.filter(prefix_q("search_last_name", key))
+                .order_by()
+                .values("id")
+                .union(
+                    every.filter(prefix_q("search_name", key)).order_by().values("id"),
+                    every.filter(prefix_q("email", key)).order_by().values("id"),
+                )
             )
+            queryset = queryset.filter(id__in=matching)
         if self.status:
             queryset = queryset.filter(status=self.status)
         if self.department:

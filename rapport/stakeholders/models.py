@@ -94,7 +94,8 @@ class Stakeholder(VersionedModel):
                 name="stakeholder_account_name",
             ),
             models.Index(fields=["search_name"], name="stakeholder_name"),
-            models.Index(fields=["search_last_name"], name="stakeholder_last_name"),
+            # Many people share a last name: the first name in the key keeps the order in the index.
+            models.Index(fields=["search_last_name", "search_name"], name="stakeholder_full_name"),
             models.Index(fields=["email"], name="stakeholder_email"),
             # E-mail keeps its linguistic collation; this index serves its prefix search.
             models.Index(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from rapport.accounts.models import Account
+from rapport.core.db import prefix_q
+from rapport.core.text import search_key
 from rapport.stakeholders.filters import StakeholderFilter
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.models import User
@@ -17,6 +19,36 @@ def stakeholder_list(*, user: User, filters: StakeholderFilter) -> QuerySet[Stak
     if not user.is_authenticated:
         return Stakeholder.objects.none()
     return filters.apply(Stakeholder.objects.all()).select_related("account", "reports_to")
+
+
+def stakeholder_search(*, user: User, text: str, limit: int = 10) -> list[Stakeholder]:
+    """The first people, by last name, whose last name, full name or e-mail starts with ``text``.
+
+    Three short queries, each an ordered range of its own index, merged here: one query with
+    an OR cannot use any index for both the match and the order on a large book.
+    """
+    key = search_key(text)
+    if not key or not user.is_authenticated:
+        return []
+    # Ids first, without joins, so each query stays a short walk of its index.
+    candidates: dict[int, tuple[str, str, int]] = {}
+    for column, order in (
+        ("search_last_name", ("search_last_name", "search_name")),
+        ("search_name", ("search_name",)),
+        # Unordered: the e-mail column keeps its linguistic collation, and ordering by it
+        # tempts the planner into walking the whole e-mail index.
+        ("email", ()),
+    ):
+        rows = (
+            Stakeholder.objects.filter(prefix_q(column, key))
+            .order_by(*order)
+            .values_list("search_last_name", "search_name", "id")[:limit]
+        )
+        for last_name, name, pk in rows:
+            candidates[pk] = (last_name, name, pk)
+    chosen = [pk for _last, _name, pk in sorted(candidates.values())[:limit]]
+    people = Stakeholder.objects.select_related("account", "reports_to").in_bulk(chosen)
+    return [people[pk] for pk in chosen if pk in people]
 
 
 def stakeholder_detail(*, user: User, pk: int, include_trash: bool = False) -> Stakeholder:

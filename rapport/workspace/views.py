@@ -8,10 +8,11 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
 from rapport.accounts.filters import AccountFilter
+from rapport.accounts.models import Account
 from rapport.accounts.selectors import account_list
 from rapport.core.types import AppRequest
-from rapport.stakeholders.filters import StakeholderFilter
-from rapport.stakeholders.selectors import stakeholder_list
+from rapport.stakeholders.models import Stakeholder
+from rapport.stakeholders.selectors import stakeholder_search
 
 SEARCH_LIMIT = 10
 
@@ -27,15 +28,13 @@ def home(request: AppRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def search(request: AppRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    accounts = []
-    stakeholders = []
+    accounts: list[Account] = []
+    stakeholders: list[Stakeholder] = []
     if query:
         accounts = list(
             account_list(user=request.user, filters=AccountFilter(q=query))[:SEARCH_LIMIT]
         )
-        stakeholders = list(
-            stakeholder_list(user=request.user, filters=StakeholderFilter(q=query))[:SEARCH_LIMIT]
-        )
+        stakeholders = stakeholder_search(user=request.user, text=query, limit=SEARCH_LIMIT)
     context = {"query": query, "accounts": accounts, "stakeholders": stakeholders}
     template = "workspace/search.html#results" if request.htmx else "workspace/search.html"
     return render(request, template, context)

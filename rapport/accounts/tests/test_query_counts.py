@@ -35,7 +35,7 @@ def grow_book(owner: User, accounts: int, people_per_account: int) -> Account:
         TeamMemberFactory(account=last)
         manager = None
         for _person in range(people_per_account):
-            manager = StakeholderFactory(account=last, reports_to=manager)
+            manager = StakeholderFactory(account=last, reports_to=manager, last_name="Norton")
     assert last is not None
     return last
 
