@@ -257,6 +257,10 @@ def _pages(samples: Samples) -> list[tuple[str, Callable[[int], str]]]:
         ("stakeholder_list_account", lambda index: f"/stakeholders/?account={account(index)}"),
         ("api_account_search", lambda index: f"/api/v1/accounts?q={prefix(index)}"),
         ("global_search_person", lambda index: f"/search/?q={samples.person_prefixes[index]}"),
+        (
+            "stakeholder_list_search",
+            lambda index: f"/stakeholders/?q={samples.person_prefixes[index]}",
+        ),
         ("global_search_account", lambda index: f"/search/?q={prefix(index)}"),
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field
 
-from rapport.core.pagination import paginate
+from rapport.core.pagination import OrderedRows, paginate
 
 ItemT = TypeVar("ItemT")
 
@@ -28,7 +29,9 @@ class Page(Schema, Generic[ItemT]):
     results: list[ItemT]
 
 
-def page_of(queryset: QuerySet[Any], query: PageQuery) -> dict[str, Any]:
+def page_of(
+    queryset: QuerySet[Any] | Sequence[Any] | OrderedRows[Any], query: PageQuery
+) -> dict[str, Any]:
     size = min(query.page_size, settings.RAPPORT_API_MAX_PAGE_SIZE)
     page = paginate(queryset, page=query.page, per_page=size)
     return {

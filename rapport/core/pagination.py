@@ -2,15 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+class OrderedRows(Generic[ModelT]):
+    """Rows known by their ids, already in display order; a page reads only its own rows.
+
+    For searches whose matches are found by several index ranges: sorting a few thousand
+    ids in Python is cheap, while asking the database to sort and page them invites it to
+    walk a whole index in order.
+    """
+
+    def __init__(self, ids: list[int], queryset: QuerySet[ModelT]) -> None:
+        self.ids = ids
+        self.queryset = queryset
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[ModelT]:
+        for start in range(0, len(self.ids), 500):
+            yield from self[start : start + 500]
+
+    @overload
+    def __getitem__(self, index: int) -> ModelT: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ModelT]: ...
+
+    def __getitem__(self, index: int | slice) -> ModelT | list[ModelT]:
+        if isinstance(index, int):
+            return self[index : index + 1 or None][0]
+        wanted = self.ids[index]
+        rows = self.queryset.in_bulk(wanted)
+        return [rows[pk] for pk in wanted if pk in rows]
 
 
 def paginate(
-    queryset: QuerySet[Any] | Sequence[Any], *, page: int | str | None, per_page: int
+    queryset: QuerySet[Any] | Sequence[Any] | OrderedRows[Any],
+    *,
+    page: int | str | None,
+    per_page: int,
 ) -> Page[Any]:
     """The requested page, or the nearest valid one for a bad or out-of-range number."""
     paginator = Paginator(queryset, per_page)

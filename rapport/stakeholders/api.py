@@ -88,7 +88,7 @@ def list_stakeholders(
     request: HttpRequest, filters: Query[StakeholderFilter], paging: Query[PageQuery]
 ) -> dict[str, Any]:
     queryset = selectors.stakeholder_list(user=request.user, filters=filters)  # type: ignore[arg-type]
-    return page_of(queryset.order_by("search_last_name", "search_name", "id"), paging)
+    return page_of(queryset, paging)
 
 
 @router.get("/stakeholders/{stakeholder_id}", response=StakeholderOut)

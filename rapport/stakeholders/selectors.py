@@ -8,17 +8,23 @@ from django.db.models import QuerySet
 
 from rapport.accounts.models import Account
 from rapport.core.db import prefix_q
+from rapport.core.pagination import OrderedRows
 from rapport.core.text import search_key
 from rapport.stakeholders.filters import StakeholderFilter
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.models import User
 
 
-def stakeholder_list(*, user: User, filters: StakeholderFilter) -> QuerySet[Stakeholder]:
-    """Stakeholders the user may see (everyone signed in sees all), filtered."""
+def stakeholder_list(
+    *, user: User, filters: StakeholderFilter
+) -> QuerySet[Stakeholder] | OrderedRows[Stakeholder]:
+    """Stakeholders the user may see (everyone signed in sees all), filtered, by name."""
     if not user.is_authenticated:
         return Stakeholder.objects.none()
-    return filters.apply(Stakeholder.objects.all()).select_related("account", "reports_to")
+    queryset = filters.apply(Stakeholder.objects.all()).select_related("account", "reports_to")
+    if filters.search:
+        return OrderedRows(filters.matching_ids(queryset), queryset)
+    return queryset.order_by("search_last_name", "search_name", "id")
 
 
 def stakeholder_search(*, user: User, text: str, limit: int = 10) -> list[Stakeholder]:
