@@ -1,0 +1,39 @@
+"""Errors reach the user as plain, friendly pages, never as a stack trace."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from rapport.accounts import selectors
+from rapport.core.tests.factories import UserFactory
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_shows_the_friendly_500_page(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(selectors, "account_list", broken)
+    client.raise_request_exception = False
+    client.force_login(UserFactory())
+    response = client.get("/accounts/")
+    assert response.status_code == 500
+    content = response.content.decode()
+    assert "Something went wrong" in content
+    assert "the database went away" not in content
+    assert "Traceback" not in content
+
+
+@pytest.mark.django_db
+def test_forbidden_and_missing_pages_keep_the_layout(client: Client) -> None:
+    client.force_login(UserFactory(role="read_only"))
+    forbidden = client.get("/accounts/new/")
+    assert forbidden.status_code == 403
+    assert "You may not do this" in forbidden.content.decode()
+    assert 'href="/accounts/"' in forbidden.content.decode()
+    missing = client.get("/no/such/page/")
+    assert missing.status_code == 404
+    assert "Nothing here" in missing.content.decode()
