@@ -166,7 +166,7 @@ def account_history(request: AppRequest, pk: int) -> HttpResponse:
     account_records = list(account.history.select_related("history_user"))
     team_records = list(TeamMember.history.filter(account_id=pk).select_related("history_user"))
     entries = history_entries(account_records, Account, subject=account.name)
-    entries += history_entries(team_records, TeamMember)
+    entries += history_entries(team_records, TeamMember, subject_fields=("user", "role"))
     entries.sort(key=lambda entry: entry.when, reverse=True)
     page = paginate(entries, page=request.GET.get("page"), per_page=50)
     context = {

@@ -47,13 +47,33 @@ def _display(
     return str(value)
 
 
+def _subject(
+    model: type[models.Model],
+    record: Any,
+    fields: tuple[str, ...],
+    related: dict[tuple[type, Any], str],
+) -> str:
+    if not fields:
+        return str(record.instance)
+    values = []
+    for name in fields:
+        model_field = model._meta.get_field(name)
+        attribute = model_field.attname if isinstance(model_field, models.Field) else name
+        values.append(_display(model, name, getattr(record, attribute), related))
+    return " — ".join(values)
+
+
 def history_entries(
-    records: list[Any], model: type[models.Model], subject: str = ""
+    records: list[Any],
+    model: type[models.Model],
+    subject: str = "",
+    subject_fields: tuple[str, ...] = (),
 ) -> list[HistoryEntry]:
     """One entry per historical record, newest first, each with its field changes old → new.
 
     ``records`` must hold every version of each object (oldest to newest order not required),
     already joined to ``history_user``; related names are fetched in one query per model.
+    Each entry names its object by ``subject``, or else by the values of ``subject_fields``.
     """
     by_object: dict[Any, list[Any]] = defaultdict(list)
     for record in records:
@@ -107,7 +127,7 @@ def history_entries(
                 when=record.history_date,
                 who=record.history_user,
                 action=str(HISTORY_TYPES.get(record.history_type, record.history_type)),
-                subject=subject or str(record),
+                subject=subject or _subject(model, record, subject_fields, related),
                 changes=changes,
             )
         )

@@ -196,3 +196,12 @@ def test_global_search_finds_accounts_and_people_by_name_or_email(
     assert "Nora Ortiz" in client.get("/search/?q=ortiz").content.decode()
     assert "Nora Ortiz" in client.get("/search/?q=nora@contoso").content.decode()
     assert "Nothing matches" in client.get("/search/?q=qqq").content.decode()
+
+
+def test_history_page_names_team_changes_by_person_and_role(client: Client, personas: Personas) -> None:
+    client.force_login(personas.owner)
+    client.post(f"/accounts/{personas.account.pk}/team/{personas.membership.pk}/end/")
+    content = client.get(f"/accounts/{personas.account.pk}/history/").content.decode()
+    assert f"{personas.teammate} — Support lead" in content
+    assert "End date" in content
+    assert " as of " not in content
