@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 SESSION_STARTED_KEY = "rapport_session_started"
@@ -46,7 +47,7 @@ class SessionLifetimeMiddleware:
 
 
 class UserLanguageMiddleware:
-    """Speak the language the signed-in user chose, whatever the browser asks for."""
+    """Speak the language, and show times in the zone, that the signed-in user chose."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,4 +58,12 @@ class UserLanguageMiddleware:
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language
+        zone = getattr(user, "time_zone", "") if user.is_authenticated else ""
+        if zone:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
         return self.get_response(request)

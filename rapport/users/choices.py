@@ -1,3 +1,6 @@
+import functools
+import zoneinfo
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -14,3 +17,13 @@ class Role(models.TextChoices):
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
     FRENCH = "fr", _("French")
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    zones = [(name, name) for name in sorted(available_time_zones())]
+    return [("", str(_("Server time zone"))), *zones]

@@ -5,13 +5,18 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rapport.users.choices import time_zone_choices
 from rapport.users.models import User
 
 
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ("first_name", "last_name", "title", "language")
+        fields = ("first_name", "last_name", "title", "language", "time_zone")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())
 
 
 class ApiTokenForm(forms.Form):
@@ -39,4 +44,17 @@ class UserCreateForm(forms.ModelForm):
 class UserEditForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ("email", "first_name", "last_name", "title", "role", "language", "is_active")
+        fields = (
+            "email",
+            "first_name",
+            "last_name",
+            "title",
+            "role",
+            "language",
+            "time_zone",
+            "is_active",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())

@@ -7,12 +7,13 @@ import secrets
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from rapport.users.choices import Language, Role
+from rapport.users.choices import Language, Role, available_time_zones
 
 
 class UserManager(BaseUserManager["User"]):
@@ -52,6 +53,12 @@ class User(AbstractUser):
         _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
     title = models.CharField(_("job title"), max_length=120, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("Dates and times are shown in this zone. Empty: the server's zone."),
+    )
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
@@ -72,6 +79,11 @@ class User(AbstractUser):
     def initials(self) -> str:
         parts = [self.first_name[:1], self.last_name[:1]]
         return "".join(parts).upper() or self.email[:2].upper()
+
+    def clean(self) -> None:
+        super().clean()
+        if self.time_zone and self.time_zone not in available_time_zones():
+            raise ValidationError({"time_zone": _("Unknown time zone.")})
 
     @property
     def is_administrator(self) -> bool:

@@ -75,7 +75,16 @@ def api_token_authenticate(*, raw: str) -> User | None:
     return token.user
 
 
-USER_FIELDS = ("first_name", "last_name", "email", "title", "role", "language", "is_active")
+USER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+    "role",
+    "language",
+    "time_zone",
+    "is_active",
+)
 
 
 @transaction.atomic
