@@ -20,6 +20,8 @@ USERS = [
     ("omar@rapport.demo", "Omar", "Haddad", "team_member", "fr", "Support lead"),
     ("claire@rapport.demo", "Claire", "Bernard", "read_only", "fr", "Finance controller"),
 ]
+# Most of the team works from Paris; two colleagues cover other regions.
+TIME_ZONES = {"james@rapport.demo": "America/New_York", "sofia@rapport.demo": "Europe/Rome"}
 DEMO_PASSWORD = "rapport-demo-2026"  # noqa: S105  # printed on purpose: demo logins
 
 NAME_STEMS = [

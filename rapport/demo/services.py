@@ -57,6 +57,7 @@ def _create_users() -> dict[str, User]:
             role=role,
             language=language,
             title=title,
+            time_zone=data.TIME_ZONES.get(email, "Europe/Paris"),
         )
     return users
 

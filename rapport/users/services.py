@@ -24,6 +24,7 @@ def user_create(
     role: str = Role.ACCOUNT_MANAGER,
     language: str = "en",
     title: str = "",
+    time_zone: str = "",
 ) -> User:
     """Create a user after validating every field."""
     user = User(
@@ -33,6 +34,7 @@ def user_create(
         role=role,
         language=language,
         title=title,
+        time_zone=time_zone,
         is_superuser=role == Role.ADMINISTRATOR,
         is_staff=role == Role.ADMINISTRATOR,
     )
