@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.models import Account, TeamMember
+from rapport.accounts.services import ACCOUNT_FIELDS
 from rapport.core.forms import VersionedFormMixin
 from rapport.core.text import search_key
 from rapport.users.models import User
@@ -50,22 +51,7 @@ class AccountForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = (
-            "name",
-            "legal_name",
-            "website",
-            "domain",
-            "industry",
-            "country",
-            "employees",
-            "tier",
-            "segment",
-            "lifecycle_stage",
-            "parent",
-            "owner",
-            "originating_executive",
-            "description",
-        )
+        fields = ACCOUNT_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

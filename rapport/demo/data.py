@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rapport.accounts.choices import LifecycleStage, Tier
+
 USERS = [
     # email, first, last, role, language, title
     ("admin@rapport.demo", "Alice", "Martin", "administrator", "en", "Operations director"),
@@ -230,3 +232,21 @@ ORG_TEMPLATE = [
     ("Finance Controller", "Finance", 1),
     ("Data Protection Officer", "Legal", 0),
 ]
+
+# How a believable book spreads over tiers and stages (each entry one chance in the list).
+TIERS = [Tier.STRATEGIC] * 1 + [Tier.KEY] * 3 + [Tier.GROWTH] * 4 + [Tier.MAINTAIN] * 2
+STAGES = (
+    [LifecycleStage.ONBOARDING] * 2
+    + [LifecycleStage.ADOPTION] * 3
+    + [LifecycleStage.GROWTH] * 4
+    + [LifecycleStage.RENEWAL] * 2
+    + [LifecycleStage.AT_RISK]
+    + [LifecycleStage.CHURNED]
+)
+EMPLOYEE_RANGES = {
+    Tier.STRATEGIC: (5000, 60000),
+    Tier.KEY: (1000, 12000),
+    Tier.GROWTH: (200, 3000),
+    Tier.MAINTAIN: (50, 800),
+}
+LEGAL_FORMS = ["SA", "SAS", "Ltd", "GmbH", "Inc.", "BV"]

@@ -84,24 +84,10 @@ def _create_accounts(users: dict[str, User]) -> list[Account]:
     ]
     executive = users["nina@rapport.demo"]
     admin = users["admin@rapport.demo"]
-    tiers = [Tier.STRATEGIC] * 1 + [Tier.KEY] * 3 + [Tier.GROWTH] * 4 + [Tier.MAINTAIN] * 2
-    stages = (
-        [LifecycleStage.ONBOARDING] * 2
-        + [LifecycleStage.ADOPTION] * 3
-        + [LifecycleStage.GROWTH] * 4
-        + [LifecycleStage.RENEWAL] * 2
-        + [LifecycleStage.AT_RISK]
-        + [LifecycleStage.CHURNED]
-    )
     accounts = []
     for index, (name, industry) in enumerate(_account_names(rng)):
-        tier = rng.choice(tiers)
-        employees = {
-            Tier.STRATEGIC: rng.randint(5000, 60000),
-            Tier.KEY: rng.randint(1000, 12000),
-            Tier.GROWTH: rng.randint(200, 3000),
-            Tier.MAINTAIN: rng.randint(50, 800),
-        }[tier]
+        tier = rng.choice(data.TIERS)
+        employees = rng.randint(*data.EMPLOYEE_RANGES[tier])
         segment = (
             Segment.PUBLIC_SECTOR
             if industry == Industry.PUBLIC_SECTOR
@@ -116,7 +102,7 @@ def _create_accounts(users: dict[str, User]) -> list[Account]:
             Account(
                 name=name,
                 search_name=search_key(name),
-                legal_name=f"{name} {rng.choice(['SA', 'SAS', 'Ltd', 'GmbH', 'Inc.', 'BV'])}",
+                legal_name=f"{name} {rng.choice(data.LEGAL_FORMS)}",
                 website=f"https://www.{slug}.example",
                 domain=f"{slug}.example",
                 industry=industry,
@@ -124,7 +110,7 @@ def _create_accounts(users: dict[str, User]) -> list[Account]:
                 employees=employees,
                 tier=tier,
                 segment=segment,
-                lifecycle_stage=rng.choice(stages),
+                lifecycle_stage=rng.choice(data.STAGES),
                 owner=managers[index % len(managers)] if index % 17 else None,
                 originating_executive=executive if index % 3 == 0 else None,
                 description="",

@@ -27,7 +27,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
+from rapport.accounts.choices import Industry, Segment, TeamRole, Tier
 from rapport.accounts.models import Account, TeamMember
 from rapport.core.text import search_key
 from rapport.demo import data
@@ -56,22 +56,6 @@ NAME_SPACE = len(_SYLLABLES) ** _NAME_SYLLABLES
 _SCRAMBLE = 1_000_003
 _SHIFT = 7_654_321
 
-_TIERS = [Tier.STRATEGIC] * 1 + [Tier.KEY] * 3 + [Tier.GROWTH] * 4 + [Tier.MAINTAIN] * 2
-_STAGES = (
-    [LifecycleStage.ONBOARDING] * 2
-    + [LifecycleStage.ADOPTION] * 3
-    + [LifecycleStage.GROWTH] * 4
-    + [LifecycleStage.RENEWAL] * 2
-    + [LifecycleStage.AT_RISK]
-    + [LifecycleStage.CHURNED]
-)
-_EMPLOYEES = {
-    Tier.STRATEGIC: (5000, 60000),
-    Tier.KEY: (1000, 12000),
-    Tier.GROWTH: (200, 3000),
-    Tier.MAINTAIN: (50, 800),
-}
-_LEGAL_FORMS = ["SA", "SAS", "Ltd", "GmbH", "Inc.", "BV"]
 _SUBSIDIARY_SHARE = 0.04
 _UNOWNED_SHARE = 0.03
 # The top person's direct reports: the org template's C-level rows.
@@ -280,8 +264,8 @@ def _build_account(serial: int, *, cast: _Cast, rng: random.Random) -> Account:
     industry = rng.choice(list(data.INDUSTRY_SUFFIXES))
     base = synth_account_name(serial)
     name = f"{base} {rng.choice(data.INDUSTRY_SUFFIXES[industry])}"
-    tier = rng.choice(_TIERS)
-    employees = rng.randint(*_EMPLOYEES[tier])
+    tier = rng.choice(data.TIERS)
+    employees = rng.randint(*data.EMPLOYEE_RANGES[tier])
     if industry == Industry.PUBLIC_SECTOR:
         segment = Segment.PUBLIC_SECTOR
     elif employees >= 2000:
@@ -294,7 +278,7 @@ def _build_account(serial: int, *, cast: _Cast, rng: random.Random) -> Account:
     return Account(
         name=name,
         search_name=search_key(name),
-        legal_name=f"{name} {rng.choice(_LEGAL_FORMS)}",
+        legal_name=f"{name} {rng.choice(data.LEGAL_FORMS)}",
         website=f"https://www.{domain}",
         domain=domain,
         industry=industry,
@@ -302,7 +286,7 @@ def _build_account(serial: int, *, cast: _Cast, rng: random.Random) -> Account:
         employees=employees,
         tier=tier,
         segment=segment,
-        lifecycle_stage=rng.choice(_STAGES),
+        lifecycle_stage=rng.choice(data.STAGES),
         owner_id=None if rng.random() < _UNOWNED_SHARE else rng.choice(cast.managers),
         originating_executive_id=rng.choice(cast.executives) if rng.random() < 0.33 else None,
     )

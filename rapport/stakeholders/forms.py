@@ -10,24 +10,13 @@ from rapport.accounts.models import Account
 from rapport.core.forms import VersionedFormMixin
 from rapport.stakeholders.models import Stakeholder
 from rapport.stakeholders.selectors import stakeholder_choices
+from rapport.stakeholders.services import STAKEHOLDER_FIELDS
 
 
 class StakeholderForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Stakeholder
-        fields = (
-            "first_name",
-            "last_name",
-            "title",
-            "department",
-            "email",
-            "phone",
-            "profile_url",
-            "reports_to",
-            "status",
-            "left_on",
-            "notes",
-        )
+        fields = STAKEHOLDER_FIELDS
         widgets = {
             "left_on": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 4}),

@@ -198,7 +198,9 @@ def test_global_search_finds_accounts_and_people_by_name_or_email(
     assert "Nothing matches" in client.get("/search/?q=qqq").content.decode()
 
 
-def test_history_page_names_team_changes_by_person_and_role(client: Client, personas: Personas) -> None:
+def test_history_page_names_team_changes_by_person_and_role(
+    client: Client, personas: Personas
+) -> None:
     client.force_login(personas.owner)
     client.post(f"/accounts/{personas.account.pk}/team/{personas.membership.pk}/end/")
     content = client.get(f"/accounts/{personas.account.pk}/history/").content.decode()
