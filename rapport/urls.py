@@ -1,11 +1,14 @@
 from functools import partial
 
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from ninja.openapi.views import openapi_view
 
 from rapport.api import api
 from rapport.core import views as core_views
+from rapport.core.converters import RecordIdConverter
 from rapport.workspace import views as workspace_views
+
+register_converter(RecordIdConverter, "id")
 
 handler403 = "rapport.core.views.error_403"
 handler404 = "rapport.core.views.error_404"

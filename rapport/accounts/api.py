@@ -14,7 +14,14 @@ from rapport.accounts import selectors, services
 from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
 from rapport.accounts.filters import AccountFilter
 from rapport.accounts.models import Account, TeamMember
-from rapport.core.api import Page, PageQuery, page_of, resolve_references
+from rapport.core.api import (
+    Page,
+    PageQuery,
+    RecordId,
+    nulls_to_blanks,
+    page_of,
+    resolve_references,
+)
 from rapport.users.models import User
 
 router = Router(tags=["accounts"])
@@ -62,9 +69,9 @@ class AccountIn(Schema):
     tier: Tier = Tier.GROWTH
     segment: Segment = Segment.MID_MARKET
     lifecycle_stage: LifecycleStage = LifecycleStage.ONBOARDING
-    parent_id: int | None = None
-    owner_id: int | None = None
-    originating_executive_id: int | None = None
+    parent_id: RecordId | None = None
+    owner_id: RecordId | None = None
+    originating_executive_id: RecordId | None = None
     description: str = ""
 
 
@@ -84,9 +91,9 @@ class AccountPatch(Schema):
     tier: Tier | None = None
     segment: Segment | None = None
     lifecycle_stage: LifecycleStage | None = None
-    parent_id: int | None = None
-    owner_id: int | None = None
-    originating_executive_id: int | None = None
+    parent_id: RecordId | None = None
+    owner_id: RecordId | None = None
+    originating_executive_id: RecordId | None = None
     description: str | None = None
     is_archived: bool | None = None
 
@@ -103,7 +110,7 @@ class TeamMemberOut(Schema):
 
 
 class TeamMemberIn(Schema):
-    user_id: int
+    user_id: RecordId
     role: TeamRole
     start_date: datetime.date | None = None
     end_date: datetime.date | None = None
@@ -115,12 +122,6 @@ def _account_references() -> dict[str, Any]:
     return {"parent": Account.objects.all(), "owner": users, "originating_executive": users}
 
 
-def _clean_blanks(data: dict[str, Any]) -> dict[str, Any]:
-    if "industry" in data and data["industry"] is None:
-        data["industry"] = ""
-    return data
-
-
 @router.get("/accounts", response=Page[AccountOut])
 def list_accounts(
     request: HttpRequest, filters: Query[AccountFilter], paging: Query[PageQuery]
@@ -129,23 +130,23 @@ def list_accounts(
 
 
 @router.get("/accounts/{account_id}", response=AccountOut)
-def get_account(request: HttpRequest, account_id: int) -> Account:
+def get_account(request: HttpRequest, account_id: RecordId) -> Account:
     return selectors.account_detail(user=request.user, pk=account_id)  # type: ignore[arg-type]
 
 
 @router.post("/accounts", response={201: AccountOut})
 def create_account(request: HttpRequest, payload: AccountIn) -> Status[Account]:
-    data = resolve_references(_clean_blanks(payload.dict()), _account_references())
+    data = resolve_references(nulls_to_blanks(payload.dict(), Account), _account_references())
     return Status(201, services.account_create(acting_user=request.user, data=data))  # type: ignore[arg-type]
 
 
 @router.patch("/accounts/{account_id}", response=AccountOut)
-def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> Account:
+def update_account(request: HttpRequest, account_id: RecordId, payload: AccountPatch) -> Account:
     account = get_object_or_404(Account, pk=account_id)
     sent = payload.dict(exclude_unset=True)
     version = sent.pop("version", None)
     archived = sent.pop("is_archived", None)
-    data = resolve_references(_clean_blanks(sent), _account_references())
+    data = resolve_references(nulls_to_blanks(sent, Account), _account_references())
     user: User = request.user  # type: ignore[assignment]
     account = services.account_update(
         account=account, acting_user=user, data=data, expected_version=version
@@ -158,21 +159,23 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
 
 
 @router.delete("/accounts/{account_id}", response=AccountOut)
-def archive_account(request: HttpRequest, account_id: int) -> Account:
+def archive_account(request: HttpRequest, account_id: RecordId) -> Account:
     """Accounts are archived, never deleted."""
     account = get_object_or_404(Account, pk=account_id)
     return services.account_set_archived(account=account, acting_user=request.user, archived=True)  # type: ignore[arg-type]
 
 
 @router.get("/accounts/{account_id}/team", response=list[TeamMemberOut])
-def list_team(request: HttpRequest, account_id: int, include_past: bool = True) -> list[TeamMember]:
+def list_team(
+    request: HttpRequest, account_id: RecordId, include_past: bool = True
+) -> list[TeamMember]:
     account = get_object_or_404(Account, pk=account_id)
     return list(selectors.team_member_list(account=account, include_past=include_past))
 
 
 @router.post("/accounts/{account_id}/team", response={201: TeamMemberOut})
 def add_team_member(
-    request: HttpRequest, account_id: int, payload: TeamMemberIn
+    request: HttpRequest, account_id: RecordId, payload: TeamMemberIn
 ) -> Status[TeamMember]:
     account = get_object_or_404(Account, pk=account_id)
     data = resolve_references(payload.dict(), {"user": User.objects.filter(is_active=True)})
@@ -181,7 +184,9 @@ def add_team_member(
 
 
 @router.delete("/accounts/{account_id}/team/{member_id}", response=TeamMemberOut)
-def end_team_membership(request: HttpRequest, account_id: int, member_id: int) -> TeamMember:
+def end_team_membership(
+    request: HttpRequest, account_id: RecordId, member_id: RecordId
+) -> TeamMember:
     """Ends the membership today; it stays in the team's history."""
     member = get_object_or_404(
         TeamMember.objects.select_related("account", "user"), pk=member_id, account_id=account_id

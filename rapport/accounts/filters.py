@@ -8,6 +8,7 @@ from pydantic import Field
 
 from rapport.accounts.choices import AccountSort, Industry, LifecycleStage, Segment, Tier
 from rapport.accounts.models import Account
+from rapport.core.api import RecordId
 from rapport.core.db import prefix_q
 from rapport.core.text import search_key
 
@@ -16,12 +17,12 @@ class AccountFilter(Schema):
     q: str = Field(
         default="", max_length=200, description="Name prefix (accents and case ignored)."
     )
-    owner: int | None = Field(default=None, description="Account manager's user id.")
+    owner: RecordId | None = Field(default=None, description="Account manager's user id.")
     tier: Tier | None = None
     lifecycle_stage: LifecycleStage | None = None
     industry: Industry | None = None
     segment: Segment | None = None
-    parent: int | None = Field(default=None, description="Only subsidiaries of this account.")
+    parent: RecordId | None = Field(default=None, description="Only subsidiaries of this account.")
     archived: bool = Field(
         default=False, description="Show archived accounts instead of active ones."
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import CharField, Model, QuerySet, TextField
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field
@@ -15,6 +15,11 @@ from pydantic import Field
 from rapport.core.pagination import OrderedRows, paginate
 
 ItemT = TypeVar("ItemT")
+
+# The largest id both engines store (a signed 64-bit integer); a larger number is refused
+# as invalid input instead of failing in the database driver.
+MAX_RECORD_ID = 2**63 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 
 class PageQuery(Schema):
@@ -64,3 +69,21 @@ def resolve_references(
     if errors:
         raise ValidationError(errors)
     return resolved
+
+
+def nulls_to_blanks(data: dict[str, Any], model: type[Model]) -> dict[str, Any]:
+    """Text columns store "" for nothing, never NULL: a client's null means an empty text.
+
+    A required text left empty this way is then refused by the model's own validation.
+    """
+    cleaned = dict(data)
+    for name, value in data.items():
+        if value is not None:
+            continue
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if isinstance(model_field, CharField | TextField) and not model_field.null:
+            cleaned[name] = ""
+    return cleaned

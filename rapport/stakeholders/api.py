@@ -11,7 +11,14 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from rapport.accounts.models import Account
-from rapport.core.api import Page, PageQuery, page_of, resolve_references
+from rapport.core.api import (
+    Page,
+    PageQuery,
+    RecordId,
+    nulls_to_blanks,
+    page_of,
+    resolve_references,
+)
 from rapport.stakeholders import selectors, services
 from rapport.stakeholders.choices import StakeholderStatus
 from rapport.stakeholders.filters import StakeholderFilter
@@ -23,7 +30,7 @@ router = Router(tags=["stakeholders"])
 
 class StakeholderOut(Schema):
     id: int
-    account_id: int
+    account_id: RecordId
     first_name: str
     last_name: str
     title: str
@@ -44,7 +51,7 @@ class StakeholderIn(Schema):
     # Like the page forms, ignore surrounding blanks, so a name of spaces counts as empty.
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    account_id: int
+    account_id: RecordId
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     title: str = Field(default="", max_length=150)
@@ -52,7 +59,7 @@ class StakeholderIn(Schema):
     email: str | None = Field(default=None, max_length=254)
     phone: str = Field(default="", max_length=40)
     profile_url: str = Field(default="", max_length=200)
-    reports_to_id: int | None = None
+    reports_to_id: RecordId | None = None
     status: StakeholderStatus = StakeholderStatus.ACTIVE
     left_on: datetime.date | None = None
     notes: str = ""
@@ -71,16 +78,10 @@ class StakeholderPatch(Schema):
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=40)
     profile_url: str | None = Field(default=None, max_length=200)
-    reports_to_id: int | None = None
+    reports_to_id: RecordId | None = None
     status: StakeholderStatus | None = None
     left_on: datetime.date | None = None
     notes: str | None = None
-
-
-def _normalise(data: dict[str, Any]) -> dict[str, Any]:
-    if "email" in data and data["email"] is None:
-        data["email"] = ""
-    return data
 
 
 @router.get("/stakeholders", response=Page[StakeholderOut])
@@ -92,13 +93,13 @@ def list_stakeholders(
 
 
 @router.get("/stakeholders/{stakeholder_id}", response=StakeholderOut)
-def get_stakeholder(request: HttpRequest, stakeholder_id: int) -> Stakeholder:
+def get_stakeholder(request: HttpRequest, stakeholder_id: RecordId) -> Stakeholder:
     return selectors.stakeholder_detail(user=request.user, pk=stakeholder_id)  # type: ignore[arg-type]
 
 
 @router.post("/stakeholders", response={201: StakeholderOut})
 def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> Status[Stakeholder]:
-    data = _normalise(payload.dict())
+    data = nulls_to_blanks(payload.dict(), Stakeholder)
     data = resolve_references(
         data, {"account": Account.objects.all(), "reports_to": Stakeholder.objects.all()}
     )
@@ -109,12 +110,12 @@ def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> Status[S
 
 @router.patch("/stakeholders/{stakeholder_id}", response=StakeholderOut)
 def update_stakeholder(
-    request: HttpRequest, stakeholder_id: int, payload: StakeholderPatch
+    request: HttpRequest, stakeholder_id: RecordId, payload: StakeholderPatch
 ) -> Stakeholder:
     stakeholder = get_object_or_404(
         Stakeholder.objects.select_related("account"), pk=stakeholder_id
     )
-    sent = _normalise(payload.dict(exclude_unset=True))
+    sent = nulls_to_blanks(payload.dict(exclude_unset=True), Stakeholder)
     version = sent.pop("version", None)
     data = resolve_references(sent, {"reports_to": Stakeholder.objects.all()})
     user: User = request.user  # type: ignore[assignment]
@@ -127,7 +128,7 @@ def update_stakeholder(
 
 
 @router.delete("/stakeholders/{stakeholder_id}", response={204: None})
-def delete_stakeholder(request: HttpRequest, stakeholder_id: int) -> Status[None]:
+def delete_stakeholder(request: HttpRequest, stakeholder_id: RecordId) -> Status[None]:
     """Moves the person to the trash, from which an administrator can restore them."""
     stakeholder = get_object_or_404(
         Stakeholder.objects.select_related("account"), pk=stakeholder_id

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from ninja import Schema
 from pydantic import Field, PrivateAttr
 
+from rapport.core.api import RecordId
 from rapport.core.db import prefix_q
 from rapport.core.text import search_key
 from rapport.stakeholders.choices import StakeholderStatus
@@ -20,7 +21,7 @@ class StakeholderFilter(Schema):
     q: str = Field(
         default="", max_length=200, description="First name, last name or e-mail prefix."
     )
-    account: int | None = Field(default=None, description="Only this account's people.")
+    account: RecordId | None = Field(default=None, description="Only this account's people.")
     status: StakeholderStatus | None = None
     department: str = Field(default="", max_length=100)
 

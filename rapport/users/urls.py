@@ -7,9 +7,9 @@ app_name = "users"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.api_token_create, name="api_token_create"),
-    path("profile/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("profile/tokens/<id:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("language/", views.set_language, name="set_language"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
-    path("users/<int:pk>/", views.user_edit, name="user_edit"),
+    path("users/<id:pk>/", views.user_edit, name="user_edit"),
 ]

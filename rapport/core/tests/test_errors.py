@@ -37,3 +37,13 @@ def test_forbidden_and_missing_pages_keep_the_layout(client: Client) -> None:
     missing = client.get("/no/such/page/")
     assert missing.status_code == 404
     assert "Nothing here" in missing.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_id_too_large_for_the_database_is_not_found_not_an_error(client: Client) -> None:
+    client.force_login(UserFactory())
+    huge = "9" * 30
+    assert client.get(f"/accounts/{huge}/").status_code == 404
+    assert client.get(f"/stakeholders/{2**63}/").status_code == 404
+    api = client.get(f"/api/v1/accounts/{2**63}")
+    assert api.status_code == 422
