@@ -10,6 +10,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from rapport.core.models import ChoiceSetField
+
 HISTORY_TYPES = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 # Bookkeeping columns that mean nothing to a reader.
 HIDDEN_FIELDS = {"version", "updated_at", "created_at", "search_name", "search_last_name", "id"}
@@ -34,10 +36,12 @@ class HistoryEntry:
 def _display(
     model: type[models.Model], name: str, value: Any, related: dict[tuple[type, Any], str]
 ) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
     model_field = model._meta.get_field(name)
     assert isinstance(model_field, models.Field)
+    if isinstance(model_field, ChoiceSetField):
+        return ", ".join(model_field.labels(value)) or "—"
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models.lookups import Contains
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,3 +41,95 @@ class SearchKeyField(models.CharField):
         if connection.vendor == "postgresql":
             parameters["collation"] = "C"
         return parameters
+
+
+class ChoiceSetField(models.CharField):
+    """Several choices in one text column, stored as ",a,b," in a fixed order.
+
+    ``field__has="a"`` finds rows holding choice "a" on every engine (the delimiters keep one
+    choice from matching inside another), and history records the set as one field.
+    """
+
+    description = "A set of choices"
+
+    def __init__(self, *args: Any, options: Any = None, **kwargs: Any) -> None:
+        self.options = options
+        kwargs.setdefault("max_length", 255)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", list)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["options"] = self.options
+        return name, path, args, kwargs
+
+    @property
+    def option_values(self) -> list[str]:
+        return [value for value, _label in (self.options.choices if self.options else [])]
+
+    def _as_list(self, value: Any) -> list[str]:
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [part for part in value.split(",") if part]
+        return [str(part) for part in value]
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> list[str]:
+        return self._as_list(value)
+
+    def to_python(self, value: Any) -> list[str]:
+        return self._as_list(value)
+
+    def get_prep_value(self, value: Any) -> str:
+        chosen = set(self._as_list(value))
+        ordered = [option for option in self.option_values if option in chosen]
+        ordered += sorted(chosen - set(ordered))
+        return f",{','.join(ordered)}," if ordered else ""
+
+    def validate(self, value: Any, model_instance: Any) -> None:
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
+
+        unknown = [part for part in self._as_list(value) if part not in self.option_values]
+        if unknown:
+            raise ValidationError(
+                _("Unknown value: %(values)s. Choose among: %(options)s.")
+                % {"values": ", ".join(unknown), "options": ", ".join(self.option_values)},
+                code="invalid_choice",
+            )
+
+    def value_to_string(self, obj: Any) -> str:
+        return self.get_prep_value(self.value_from_object(obj))
+
+    def labels(self, value: Any) -> list[str]:
+        names = dict(self.options.choices) if self.options else {}
+        return [str(names.get(part, part)) for part in self._as_list(value)]
+
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]  # builds its own field
+        from django import forms
+
+        defaults: dict[str, Any] = {
+            "form_class": forms.TypedMultipleChoiceField,
+            "choices": self.options.choices if self.options else [],
+            "widget": forms.CheckboxSelectMultiple,
+            "required": not self.blank,
+            "label": self.verbose_name,
+            "help_text": self.help_text,
+        }
+        defaults.update(kwargs)
+        form_class = defaults.pop("form_class")
+        return form_class(**defaults)
+
+
+class HasChoice(Contains):
+    """``field__has="a"``: rows whose set holds choice "a" (never a choice that contains it).
+
+    A ``LIKE '%,a,%'`` underneath, so it keeps the ``contains`` operator of each engine.
+    """
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return ("%s", [f",{value},"])
+
+
+ChoiceSetField.register_lookup(HasChoice, lookup_name="has")

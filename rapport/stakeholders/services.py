@@ -27,6 +27,9 @@ STAKEHOLDER_FIELDS = (
     "reports_to",
     "status",
     "left_on",
+    "decision_roles",
+    "stance",
+    "influence",
     "notes",
 )
 
