@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.stakeholders",
     "rapport.workspace",
+    "rapport.accountmaps",
     "rapport.demo",
 ]
 

@@ -1,0 +1,288 @@
+"""The account map as data: who is on it, where each person sits, and the lines between them.
+
+One ``AccountMap`` feeds every output (the page's SVG, PNG, PDF, draw.io, Mermaid, CSV and
+JSON exports), so they all show the same map. Positions come from igraph's Reingold-Tilford
+tree layout: reporting lines form the tree, and people with no manager on the map start
+their own tree, laid out side by side.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import igraph
+
+from rapport.accounts.models import Account
+from rapport.stakeholders.choices import StakeholderStatus
+from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
+
+# Card size and the gaps between cards, in SVG user units (pixels at 100 %).
+CARD_WIDTH = 200
+CARD_HEIGHT = 84
+COLUMN_WIDTH = 230  # CARD_WIDTH plus the gap between neighbours
+ROW_HEIGHT = 140  # CARD_HEIGHT plus room for the reporting lines
+MARGIN = 40
+REPORTS_TO = "reports_to"
+
+
+@dataclass
+class MapPerson:
+    """One card on the map."""
+
+    id: int
+    name: str
+    initials: str
+    title: str
+    department: str
+    stance: str
+    influence: str
+    roles: list[str]
+    owners: list[str]  # initials of the relationship owners on our side
+    has_left: bool
+    manager_id: int | None
+    hidden_reports: int = 0  # people under this card hidden by a collapsed branch
+    x: float = 0.0  # top-left corner
+    y: float = 0.0
+    width: float = CARD_WIDTH
+    height: float = CARD_HEIGHT
+
+    @property
+    def center_x(self) -> float:
+        return self.x + self.width / 2
+
+    @property
+    def center_y(self) -> float:
+        return self.y + self.height / 2
+
+
+@dataclass
+class MapLine:
+    """A reporting line (``kind == "reports_to"``, from the manager down) or a relationship."""
+
+    source: int
+    target: int
+    kind: str
+    note: str = ""
+
+
+@dataclass
+class AccountMap:
+    account_id: int
+    account_name: str
+    people: list[MapPerson] = field(default_factory=list)
+    lines: list[MapLine] = field(default_factory=list)
+    width: float = 0.0
+    height: float = 0.0
+    as_of: datetime.datetime | None = None
+
+    def person(self, person_id: int) -> MapPerson:
+        return next(person for person in self.people if person.id == person_id)
+
+    @property
+    def reporting_lines(self) -> list[MapLine]:
+        return [line for line in self.lines if line.kind == REPORTS_TO]
+
+    @property
+    def relationship_lines(self) -> list[MapLine]:
+        return [line for line in self.lines if line.kind != REPORTS_TO]
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    """What the viewer asked to see."""
+
+    only_decision_roles: bool = False
+    department: str = ""
+    collapsed: frozenset[int] = frozenset()
+
+
+def build_account_map(
+    *,
+    account: Account,
+    filters: MapFilters | None = None,
+    as_of: datetime.datetime | None = None,
+) -> AccountMap:
+    """The account's map, now or as it was at ``as_of``, filtered and laid out."""
+    filters = filters or MapFilters()
+    people, owners, relationships = _load(account=account, as_of=as_of)
+    account_map = AccountMap(account_id=account.pk, account_name=account.name, as_of=as_of)
+    cards = {person.pk: _card(person, owners.get(person.pk, [])) for person in people}
+    visible = _apply_filters(cards, filters)
+    account_map.people = sorted(visible.values(), key=lambda card: (card.name.lower(), card.id))
+    for card in account_map.people:
+        if card.manager_id is not None:
+            account_map.lines.append(
+                MapLine(source=card.manager_id, target=card.id, kind=REPORTS_TO)
+            )
+    for relationship in relationships:
+        if relationship.source_id in visible and relationship.target_id in visible:
+            account_map.lines.append(
+                MapLine(
+                    source=relationship.source_id,
+                    target=relationship.target_id,
+                    kind=relationship.kind,
+                    note=relationship.note,
+                )
+            )
+    _lay_out(account_map)
+    return account_map
+
+
+def _load(
+    *, account: Account, as_of: datetime.datetime | None
+) -> tuple[list[Any], dict[int, list[str]], list[Any]]:
+    """People, their owners' initials and relationships: live, or from history at a date."""
+    if as_of is None:
+        people = list(Stakeholder.objects.filter(account=account))
+        owner_rows = RelationshipOwner.objects.filter(stakeholder__account=account).select_related(
+            "user"
+        )
+        owners: dict[int, list[str]] = {}
+        for row in owner_rows:
+            owners.setdefault(row.stakeholder_id, []).append(row.user.initials)
+        relationships = list(StakeholderRelationship.objects.filter(account=account))
+        return people, owners, relationships
+    people = [
+        record
+        for record in Stakeholder.history.as_of(as_of).filter(account_id=account.pk)
+        if record.deleted_at is None or record.deleted_at > as_of
+    ]
+    ids = {person.pk for person in people}
+    owners = {}
+    for row in RelationshipOwner.history.as_of(as_of).filter(stakeholder_id__in=ids):
+        owners.setdefault(row.stakeholder_id, []).append(row.user.initials)
+    relationships = list(StakeholderRelationship.history.as_of(as_of).filter(account_id=account.pk))
+    return people, owners, relationships
+
+
+def _card(person: Any, owner_initials: list[str]) -> MapPerson:
+    first, last = person.first_name, person.last_name
+    return MapPerson(
+        id=person.pk,
+        name=f"{first} {last}".strip(),
+        initials=(first[:1] + last[:1]).upper(),
+        title=person.title,
+        department=person.department,
+        stance=person.stance,
+        influence=person.influence,
+        roles=list(person.decision_roles),
+        owners=sorted(owner_initials),
+        has_left=person.status == StakeholderStatus.LEFT,
+        manager_id=person.reports_to_id,
+    )
+
+
+def _apply_filters(cards: dict[int, MapPerson], filters: MapFilters) -> dict[int, MapPerson]:
+    """Keep the people asked for; a kept person reports to their nearest kept manager."""
+
+    def wanted(card: MapPerson) -> bool:
+        if filters.only_decision_roles and not card.roles:
+            return False
+        return not (filters.department and card.department.lower() != filters.department.lower())
+
+    hidden_by_collapse = _under_collapsed(cards, filters.collapsed)
+    kept = {pk: card for pk, card in cards.items() if wanted(card) and pk not in hidden_by_collapse}
+    hidden_counts = {pk: sum(1 for _ in _descendants(pk, cards)) for pk in filters.collapsed}
+    managers = {pk: _nearest_kept_manager(card, cards, kept) for pk, card in kept.items()}
+    for pk, card in kept.items():
+        card.manager_id = managers[pk]
+        card.hidden_reports = hidden_counts.get(pk, 0)
+    return kept
+
+
+def _children(cards: dict[int, MapPerson]) -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for card in cards.values():
+        if card.manager_id is not None and card.manager_id in cards:
+            children.setdefault(card.manager_id, []).append(card.id)
+    return children
+
+
+def _descendants(root: int, cards: dict[int, MapPerson]) -> Iterable[int]:
+    children = _children(cards)
+    stack = list(children.get(root, []))
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        yield current
+        stack.extend(children.get(current, []))
+
+
+def _under_collapsed(cards: dict[int, MapPerson], collapsed: frozenset[int]) -> set[int]:
+    hidden: set[int] = set()
+    for pk in collapsed:
+        if pk in cards:
+            hidden.update(_descendants(pk, cards))
+    return hidden
+
+
+def _nearest_kept_manager(
+    card: MapPerson, cards: dict[int, MapPerson], kept: dict[int, MapPerson]
+) -> int | None:
+    manager = card.manager_id
+    seen = {card.id}
+    while manager is not None and manager not in seen:
+        if manager in kept:
+            return manager
+        seen.add(manager)
+        parent = cards.get(manager)
+        manager = parent.manager_id if parent is not None else None
+    return None
+
+
+def _lay_out(account_map: AccountMap) -> None:
+    """Each reporting tree laid out on its own, then the trees placed left to right."""
+    people = account_map.people
+    if not people:
+        account_map.width = account_map.height = 0
+        return
+    by_id = {person.id: person for person in people}
+    children: dict[int, list[int]] = {}
+    for person in people:
+        if person.manager_id in by_id:
+            children.setdefault(person.manager_id, []).append(person.id)
+    placed: set[int] = set()
+    offset = 0.0
+    roots = [person.id for person in people if person.manager_id not in by_id]
+    # A loop in old history data has no root: start a tree at any person not yet placed.
+    pending = roots + [person.id for person in people]
+    for root in pending:
+        if root in placed:
+            continue
+        tree = _subtree(root, children, placed)
+        index = {pk: position for position, pk in enumerate(tree)}
+        edges = [
+            (index[pk], index[child])
+            for pk in tree
+            for child in children.get(pk, [])
+            if child in index
+        ]
+        graph = igraph.Graph(n=len(tree), edges=edges, directed=True)
+        coords = graph.layout_reingold_tilford(mode="out", root=[0]).coords
+        min_x = min(x for x, _y in coords)
+        max_x = max(x for x, _y in coords)
+        for pk, (x, y) in zip(tree, coords, strict=True):
+            by_id[pk].x = MARGIN + offset + (x - min_x) * COLUMN_WIDTH
+            by_id[pk].y = MARGIN + y * ROW_HEIGHT
+        offset += (max_x - min_x + 1) * COLUMN_WIDTH
+        placed.update(tree)
+    account_map.width = max(person.x + person.width for person in people) + MARGIN
+    account_map.height = max(person.y + person.height for person in people) + MARGIN
+
+
+def _subtree(root: int, children: dict[int, list[int]], placed: set[int]) -> list[int]:
+    """The root first, then everyone under it not yet placed, breadth first."""
+    order = [root]
+    seen = {root}
+    for current in order:
+        for child in children.get(current, []):
+            if child not in seen and child not in placed:
+                seen.add(child)
+                order.append(child)
+    return order
