@@ -69,11 +69,15 @@ class ChoiceSetField(models.CharField):
         return [value for value, _label in (self.options.choices if self.options else [])]
 
     def _as_list(self, value: Any) -> list[str]:
+        """The chosen values, once each, in the order of the options (unknown ones last)."""
         if value is None or value == "":
             return []
         if isinstance(value, str):
-            return [part for part in value.split(",") if part]
-        return [str(part) for part in value]
+            parts = {part for part in value.split(",") if part}
+        else:
+            parts = {str(part) for part in value}
+        ordered = [option for option in self.option_values if option in parts]
+        return ordered + sorted(parts - set(ordered))
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> list[str]:
         return self._as_list(value)
@@ -82,9 +86,7 @@ class ChoiceSetField(models.CharField):
         return self._as_list(value)
 
     def get_prep_value(self, value: Any) -> str:
-        chosen = set(self._as_list(value))
-        ordered = [option for option in self.option_values if option in chosen]
-        ordered += sorted(chosen - set(ordered))
+        ordered = self._as_list(value)
         return f",{','.join(ordered)}," if ordered else ""
 
     def validate(self, value: Any, model_instance: Any) -> None:

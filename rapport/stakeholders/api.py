@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -20,7 +20,7 @@ from rapport.core.api import (
     resolve_references,
 )
 from rapport.stakeholders import selectors, services
-from rapport.stakeholders.choices import StakeholderStatus
+from rapport.stakeholders.choices import DecisionRole, Influence, StakeholderStatus, Stance
 from rapport.stakeholders.filters import StakeholderFilter
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.models import User
@@ -41,6 +41,9 @@ class StakeholderOut(Schema):
     reports_to_id: int | None
     status: StakeholderStatus
     left_on: datetime.date | None
+    decision_roles: list[DecisionRole]
+    stance: Stance | Literal[""]
+    influence: Influence | Literal[""]
     notes: str
     version: int
     created_at: datetime.datetime
@@ -62,6 +65,9 @@ class StakeholderIn(Schema):
     reports_to_id: RecordId | None = None
     status: StakeholderStatus = StakeholderStatus.ACTIVE
     left_on: datetime.date | None = None
+    decision_roles: list[DecisionRole] = Field(default_factory=list)
+    stance: Stance | Literal[""] = ""
+    influence: Influence | Literal[""] = ""
     notes: str = ""
 
 
@@ -81,6 +87,9 @@ class StakeholderPatch(Schema):
     reports_to_id: RecordId | None = None
     status: StakeholderStatus | None = None
     left_on: datetime.date | None = None
+    decision_roles: list[DecisionRole] | None = None
+    stance: Stance | Literal[""] | None = None
+    influence: Influence | Literal[""] | None = None
     notes: str | None = None
 
 

@@ -62,3 +62,37 @@ def test_role_and_stance_changes_read_well_in_history(personas: Personas) -> Non
     assert changes["Decision roles"] == ("—", "Champion, Influencer")
     assert changes["Stance toward us"] == ("—", "Advocate")
     assert changes["Influence"] == ("—", "High")
+
+
+def test_the_api_reads_and_writes_map_attributes(client, personas: Personas) -> None:  # type: ignore[no-untyped-def]
+    from rapport.users.services import api_token_create
+
+    _token, raw = api_token_create(user=personas.owner, name="t")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    url = f"/api/v1/stakeholders/{personas.stakeholder.pk}"
+    response = client.patch(
+        url,
+        {
+            "decision_roles": ["champion", "decision_maker"],
+            "stance": "supporter",
+            "influence": "high",
+        },
+        content_type="application/json",
+        **headers,
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["decision_roles"] == ["decision_maker", "champion"]
+    assert body["stance"] == "supporter" and body["influence"] == "high"
+    refused = client.patch(
+        url, {"decision_roles": ["kingmaker"]}, content_type="application/json", **headers
+    )
+    assert refused.status_code == 422
+    assert (
+        client.patch(
+            url, {"stance": "hostile"}, content_type="application/json", **headers
+        ).status_code
+        == 422
+    )
+    personas.stakeholder.refresh_from_db()
+    assert personas.stakeholder.stance == "supporter"
