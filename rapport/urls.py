@@ -21,6 +21,7 @@ urlpatterns = [
     path("auth/", include("allauth.urls")),
     path("accounts/", include("rapport.accounts.urls")),
     path("stakeholders/", include("rapport.stakeholders.urls")),
+    path("maps/", include("rapport.accountmaps.urls")),
     path("me/", include("rapport.users.urls")),
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api_docs"),
