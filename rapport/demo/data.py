@@ -250,3 +250,26 @@ EMPLOYEE_RANGES = {
     Tier.MAINTAIN: (50, 800),
 }
 LEGAL_FORMS = ["SA", "SAS", "Ltd", "GmbH", "Inc.", "BV"]
+
+# How each title of ORG_TEMPLATE usually weighs in a purchase: decision roles and influence.
+MAP_PROFILE = {
+    "Chief Executive Officer": (["decision_maker"], "high"),
+    "Chief Financial Officer": (["economic_buyer"], "high"),
+    "Chief Information Officer": (["technical_evaluator", "influencer"], "high"),
+    "Chief Operating Officer": (["influencer"], "high"),
+    "VP Procurement": (["gatekeeper"], "medium"),
+    "Head of IT Infrastructure": (["technical_evaluator"], "medium"),
+    "Enterprise Architect": (["influencer"], "medium"),
+    "Director of Operations": ([], "medium"),
+    "Operations Manager": (["user"], "low"),
+    "Business Analyst": (["user"], "low"),
+    "Procurement Manager": ([], "low"),
+    "IT Project Manager": (["user"], "low"),
+    "Finance Controller": ([], "low"),
+    "Data Protection Officer": ([], "medium"),
+}
+# Who may turn out to be our champion, in order of preference.
+CHAMPION_TITLES = ["Director of Operations", "Head of IT Infrastructure", "Enterprise Architect"]
+STANCES = (
+    ["advocate"] * 3 + ["supporter"] * 6 + ["neutral"] * 6 + ["skeptic"] * 3 + ["opponent"] * 2
+)

@@ -15,7 +15,7 @@ from rapport.accounts.models import Account, TeamMember
 from rapport.accounts.services import account_update
 from rapport.core.text import search_key
 from rapport.demo import data
-from rapport.stakeholders.models import Stakeholder
+from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
 from rapport.stakeholders.services import stakeholder_mark_left, stakeholder_update
 from rapport.users.models import User
 from rapport.users.services import user_create
@@ -42,6 +42,7 @@ def demo_load() -> DemoResult:
         accounts = _create_accounts(users)
         _create_teams(accounts, users)
         _create_stakeholders(accounts)
+        _shape_account_maps(accounts, users)
         _record_some_everyday_changes(accounts, users)
     return DemoResult(True, logins, Account.objects.count(), Stakeholder.objects.count())
 
@@ -205,6 +206,108 @@ def _create_stakeholders(accounts: list[Account]) -> None:
             if manager_index is not None:
                 person.reports_to = created[manager_index]
         Stakeholder.objects.bulk_update(created, ["reports_to"])
+
+
+def _shape_account_maps(accounts: list[Account], users: dict[str, User]) -> None:
+    """Roles, stances, influence, our relationship owners and a few ties on every map.
+
+    Some accounts are left with a typical weakness (no champion, a champion who left, a
+    hostile blocker, one person carrying everything) so relationship risk has something to say.
+    """
+    rng = random.Random(SEED + 4)
+    head = users["head@rapport.demo"]
+    support = users["omar@rapport.demo"]
+    executive = users["nina@rapport.demo"]
+    owners: list[RelationshipOwner] = []
+    ties: list[StakeholderRelationship] = []
+    by_id = users_by_id(users)
+    for index, account in enumerate(accounts):
+        people = {person.title: person for person in Stakeholder.objects.filter(account=account)}
+        manager = by_id.get(account.owner_id) if account.owner_id else None
+        acting = manager or users["admin@rapport.demo"]
+        champion_title = next((t for t in data.CHAMPION_TITLES if t in people), None)
+        if index % 7 == 3:
+            champion_title = None  # no champion yet
+        for title, person in people.items():
+            roles, influence = data.MAP_PROFILE.get(title, ([], "low"))
+            roles = list(roles)
+            stance = rng.choice(data.STANCES)
+            if title == champion_title:
+                roles.append("champion")
+                stance = rng.choice(["advocate", "supporter"])
+            if title == "Data Protection Officer" and index % 5 == 1:
+                roles.append("blocker")
+                stance = "opponent"
+                influence = "high"
+            person.decision_roles = roles
+            person.stance = stance
+            person.influence = influence
+            if title == champion_title and index % 11 == 5:
+                person.status = "left"
+                person.left_on = timezone.localdate() - datetime.timedelta(days=rng.randint(10, 90))
+            person._history_user = acting  # type: ignore[attr-defined]
+            person.save()
+        if manager is not None and index % 9 != 4:
+            for owned_title in (champion_title, "Chief Information Officer"):
+                if owned_title is not None and owned_title in people:
+                    owners.append(
+                        RelationshipOwner(
+                            stakeholder=people[owned_title],
+                            user=manager,
+                            strength=rng.randint(40, 95),
+                        )
+                    )
+        if account.tier == Tier.STRATEGIC and "Chief Executive Officer" in people:
+            owners.append(
+                RelationshipOwner(
+                    stakeholder=people["Chief Executive Officer"], user=head, strength=70
+                )
+            )
+        if account.tier in {Tier.STRATEGIC, Tier.KEY} and "Head of IT Infrastructure" in people:
+            owners.append(
+                RelationshipOwner(
+                    stakeholder=people["Head of IT Infrastructure"], user=support, strength=60
+                )
+            )
+        if account.originating_executive_id and "Chief Financial Officer" in people:
+            owners.append(
+                RelationshipOwner(
+                    stakeholder=people["Chief Financial Officer"], user=executive, strength=50
+                )
+            )
+        for source, target, kind, note in (
+            (
+                "Chief Financial Officer",
+                "Chief Executive Officer",
+                "influences",
+                "Signs off every budget line.",
+            ),
+            ("Chief Information Officer", champion_title, "allied_with", "Ran the pilot together."),
+            (
+                "Data Protection Officer",
+                "Chief Information Officer",
+                "in_conflict_with",
+                "Disagree on hosting.",
+            ),
+        ):
+            if source in people and target in people and index % 3 != 2:
+                ties.append(
+                    StakeholderRelationship(
+                        account=account,
+                        source=people[source],
+                        target=people[target],
+                        kind=kind,
+                        note=note,
+                    )
+                )
+    admin = users["admin@rapport.demo"]
+    unique_owners = {(owner.stakeholder_id, owner.user_id): owner for owner in owners}
+    bulk_create_with_history(list(unique_owners.values()), RelationshipOwner, default_user=admin)
+    bulk_create_with_history(ties, StakeholderRelationship, default_user=admin)
+
+
+def users_by_id(users: dict[str, User]) -> dict[int | None, User]:
+    return {user.pk: user for user in users.values()}
 
 
 def _record_some_everyday_changes(accounts: list[Account], users: dict[str, User]) -> None:

@@ -33,6 +33,16 @@ def test_demo_is_complete_and_idempotent() -> None:
     )
     assert not crossing.exists()
     assert Stakeholder.objects.exclude(reports_to=None).count() > 1000
+    # Believable account maps: roles, stances, owners on our side, ties, and some weaknesses.
+    from rapport.stakeholders.models import RelationshipOwner, StakeholderRelationship
+
+    champions = Stakeholder.objects.filter(decision_roles__has="champion")
+    assert 100 <= champions.count() < 150
+    assert champions.filter(status="left").exists()
+    assert Stakeholder.objects.filter(decision_roles__has="blocker", stance="opponent").exists()
+    assert Stakeholder.objects.exclude(stance="").count() == Stakeholder.objects.count()
+    assert RelationshipOwner.objects.count() > 150
+    assert StakeholderRelationship.objects.filter(kind="in_conflict_with").exists()
     # Real history, by real people.
     assert Account.history.filter(
         history_type="~", history_user__email="marc@rapport.demo"
