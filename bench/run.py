@@ -108,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         "--explain", action="store_true", help="Print the query plan of each page's queries."
     )
     parser.add_argument("--only", nargs="*", default=None, help="Run only these page keys.")
+    parser.add_argument(
+        "--refresh-summaries",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Time `refresh_map_summaries` over the whole book before the pages (default: on).",
+    )
     options = parser.parse_args(argv)
 
     _configure_django()
@@ -128,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.only:
         pages = [page for page in pages if page[0] in options.only]
     print(_environment_line(connection))
+    refresh_seconds = _time_refresh() if options.refresh_summaries else None
     results = []
     for key, url_for in pages:
         result = _measure(
@@ -142,7 +149,13 @@ def main(argv: list[str] | None = None) -> int:
         if options.explain:
             _explain(client, url_for(options.warmup))
     _print_table(results, target_ms=options.target_ms)
-    path = _write_json(results, options=options, connection=connection, user_email=user.email)
+    path = _write_json(
+        results,
+        options=options,
+        connection=connection,
+        user_email=user.email,
+        refresh_seconds=refresh_seconds,
+    )
     print(f"\nResults written to {path.relative_to(ROOT)}")
     slow = [result.key for result in results if result.errors or result.p95_ms > options.target_ms]
     return 1 if slow else 0
@@ -169,6 +182,17 @@ def _ensure_book(options: argparse.Namespace, synth: Any) -> None:
     )
     synth.synth_refresh_statistics()
     print(f"Loaded in {result.seconds:.0f} s.")
+
+
+def _time_refresh() -> float:
+    """Seconds `refresh_map_summaries` takes to recompute every account's risk and coverage."""
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("refresh_map_summaries", verbosity=0)
+    seconds = time.perf_counter() - started
+    print(f"  refresh_map_summaries (whole book) {seconds:.1f} s", flush=True)
+    return seconds
 
 
 def _bench_user(synth: Any) -> Any:
@@ -245,6 +269,19 @@ def _pages(samples: Samples) -> list[tuple[str, Callable[[int], str]]]:
     def prefix(index: int) -> str:
         return samples.prefixes[index]
 
+    # Every flag in turn: the rare ones (a decision maker who left) and the common ones.
+    risks = [
+        "no_champion",
+        "single_threaded",
+        "champion_left",
+        "decision_maker_left",
+        "hostile_blocker",
+        "unowned_decision_maker",
+    ]
+
+    def risk(index: int) -> str:
+        return risks[index % len(risks)]
+
     return [
         ("account_list", lambda index: "/accounts/"),
         (
@@ -253,9 +290,22 @@ def _pages(samples: Samples) -> list[tuple[str, Callable[[int], str]]]:
         ),
         ("account_list_owner_name", lambda index: f"/accounts/?owner={owner(index)}&sort=name"),
         ("account_search", lambda index: f"/accounts/?q={prefix(index)}"),
+        (
+            "account_list_risk_coverage",
+            lambda index: f"/accounts/?risk={risk(index)}&sort=coverage",
+        ),
+        ("account_list_coverage", lambda index: "/accounts/?sort=coverage"),
+        (
+            "account_list_owner_coverage",
+            lambda index: f"/accounts/?owner={owner(index)}&sort=-coverage",
+        ),
         ("account_detail", lambda index: f"/accounts/{account(index)}/"),
         ("stakeholder_list_account", lambda index: f"/stakeholders/?account={account(index)}"),
         ("api_account_search", lambda index: f"/api/v1/accounts?q={prefix(index)}"),
+        (
+            "api_account_risk_coverage",
+            lambda index: f"/api/v1/accounts?risk={risk(index)}&sort=coverage",
+        ),
         ("global_search_person", lambda index: f"/search/?q={samples.person_prefixes[index]}"),
         (
             "stakeholder_list_search",
@@ -400,7 +450,12 @@ def _print_table(results: list[PageResult], *, target_ms: float) -> None:
 
 
 def _write_json(
-    results: list[PageResult], *, options: argparse.Namespace, connection: Any, user_email: str
+    results: list[PageResult],
+    *,
+    options: argparse.Namespace,
+    connection: Any,
+    user_email: str,
+    refresh_seconds: float | None,
 ) -> Path:
     from django.conf import settings
 
@@ -422,6 +477,7 @@ def _write_json(
         "warmup": options.warmup,
         "repeat": options.repeat,
         "target_p95_ms": options.target_ms,
+        "refresh_map_summaries_s": refresh_seconds,
         "pages": [asdict(result) for result in results],
     }
     name = f"{connection.vendor}-{options.accounts}-{now:%Y%m%d-%H%M%S}.json"

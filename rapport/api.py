@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from rapport.accountmaps.api import router as accountmaps_router
 from rapport.accounts.api import router as accounts_router
 from rapport.core.exceptions import NotAllowedError, StaleVersionError
 from rapport.stakeholders.api import router as stakeholders_router
@@ -25,10 +26,20 @@ api = NinjaAPI(
 )
 api.add_router("", accounts_router)
 api.add_router("", stakeholders_router)
+api.add_router("", accountmaps_router)
 
 
 # Model fields that the API takes as ids: their errors point at the name the client sent.
-REFERENCE_FIELDS = {"parent", "owner", "originating_executive", "reports_to", "user", "account"}
+REFERENCE_FIELDS = {
+    "parent",
+    "owner",
+    "originating_executive",
+    "reports_to",
+    "user",
+    "account",
+    "source",
+    "target",
+}
 
 
 @api.exception_handler(ValidationError)

@@ -18,6 +18,7 @@ import igraph
 from rapport.accounts.models import Account
 from rapport.stakeholders.choices import StakeholderStatus
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
+from rapport.users.models import User
 
 # Card size and the gaps between cards, in SVG user units (pixels at 100 %).
 CARD_WIDTH = 200
@@ -152,8 +153,12 @@ def _load(
     ]
     ids = {person.pk for person in people}
     owners = {}
-    for row in RelationshipOwner.history.as_of(as_of).filter(stakeholder_id__in=ids):
-        owners.setdefault(row.stakeholder_id, []).append(row.user.initials)
+    rows = list(RelationshipOwner.history.as_of(as_of).filter(stakeholder_id__in=ids))
+    # One query for the owners' names, not one per row.
+    users = User.objects.in_bulk({row.user_id for row in rows})
+    for row in rows:
+        if row.user_id in users:
+            owners.setdefault(row.stakeholder_id, []).append(users[row.user_id].initials)
     relationships = list(StakeholderRelationship.history.as_of(as_of).filter(account_id=account.pk))
     return people, owners, relationships
 

@@ -15,6 +15,7 @@ from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole
 from rapport.accounts.filters import AccountFilter
 from rapport.accounts.models import Account, TeamMember
 from rapport.core.api import (
+    InputSchema,
     Page,
     PageQuery,
     RecordId,
@@ -55,7 +56,7 @@ class AccountOut(Schema):
     updated_at: datetime.datetime
 
 
-class AccountIn(Schema):
+class AccountIn(InputSchema):
     # Like the page forms, ignore surrounding blanks, so a name of spaces counts as empty.
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -75,7 +76,7 @@ class AccountIn(Schema):
     description: str = ""
 
 
-class AccountPatch(Schema):
+class AccountPatch(InputSchema):
     """Only the fields sent are changed; send ``version`` to refuse a stale update."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -109,7 +110,7 @@ class TeamMemberOut(Schema):
     is_current: bool
 
 
-class TeamMemberIn(Schema):
+class TeamMemberIn(InputSchema):
     user_id: RecordId
     role: TeamRole
     start_date: datetime.date | None = None

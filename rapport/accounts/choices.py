@@ -56,3 +56,5 @@ class AccountSort(models.TextChoices):
     UPDATED = "-updated_at", _("Recently updated")
     EMPLOYEES = "-employees", _("Largest first")
     TIER = "tier", _("Tier")
+    COVERAGE = "coverage", _("Least covered first")
+    COVERAGE_DESC = "-coverage", _("Best covered first")

@@ -14,7 +14,8 @@ from rapport.users.models import User
 def account_list(*, user: User, filters: AccountFilter) -> QuerySet[Account]:
     """Accounts the user may see (all, for any signed-in user), filtered and sorted."""
     queryset = Account.objects.all() if user.is_authenticated else Account.objects.none()
-    return filters.apply(queryset).select_related("owner")
+    # The account map summary (coverage and risk badges) comes in the same query, by name.
+    return filters.apply(queryset).select_related("owner", "map_summary")
 
 
 def account_detail(*, user: User, pk: int) -> Account:

@@ -10,7 +10,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import CharField, Model, QuerySet, TextField
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from rapport.core.pagination import OrderedRows, paginate
 
@@ -22,7 +22,23 @@ MAX_RECORD_ID = 2**63 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 
-class PageQuery(Schema):
+class InputSchema(Schema):
+    """Base of every schema that reads client input: text may not carry NUL characters,
+    which PostgreSQL cannot store and which no honest form sends."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text cannot contain NUL characters.")
+        if isinstance(value, list) and any(
+            isinstance(item, str) and "\x00" in item for item in value
+        ):
+            raise ValueError("Text cannot contain NUL characters.")
+        return value
+
+
+class PageQuery(InputSchema):
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=25, ge=1, le=200)
 

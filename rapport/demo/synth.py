@@ -12,6 +12,8 @@ What that speed costs, on purpose:
 - ``save()`` is skipped, so the fields it derives (``search_name``, ``search_last_name``, the
   lower-cased e-mail, the trimmed domain and country) are set here exactly as it sets them.
 - No ``full_clean()``: every value is built to be valid, and the tests check the outcome.
+- No signals either, so each batch computes its accounts' relationship risk and coverage
+  itself, in bulk, before it commits.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
+from rapport.accountmaps.models import AccountMapSummary
+from rapport.accountmaps.services import refresh_summaries
 from rapport.accounts.choices import Industry, Segment, TeamRole, Tier
 from rapport.accounts.models import Account, TeamMember
 from rapport.core.text import search_key
 from rapport.demo import data
-from rapport.stakeholders.models import Stakeholder
+from rapport.stakeholders.choices import DecisionRole, Influence, StakeholderStatus, Stance
+from rapport.stakeholders.models import RelationshipOwner, Stakeholder
 from rapport.users.choices import Role
 from rapport.users.models import User
 
@@ -58,6 +63,12 @@ _SHIFT = 7_654_321
 
 _SUBSIDIARY_SHARE = 0.04
 _UNOWNED_SHARE = 0.03
+# How often a map shows each of the weaknesses real books have, so relationship risk varies.
+_NO_CHAMPION_SHARE = 0.15
+_CHAMPION_LEFT_SHARE = 0.08
+_DECIDER_LEFT_SHARE = 0.04
+_BLOCKER_SHARE = 0.2  # of the accounts whose map has a data protection officer
+_UNOWNED_SHARE_OF_MAPS = 0.1  # the account manager owns none of the client's people yet
 # The top person's direct reports: the org template's C-level rows.
 _DIRECT_TITLES = [row for row in data.ORG_TEMPLATE[1:] if row[2] == 0]
 _OTHER_TITLES = [row for row in data.ORG_TEMPLATE[1:] if row[2] != 0]
@@ -162,10 +173,12 @@ def synth_book(
                 batch = _insert_accounts(
                     serials=[next(serials) for _index in range(size)], cast=cast, rng=rng
                 )
-                team_members += _insert_team_members(batch, cast=cast, rng=rng)
+                teams = _insert_team_members(batch, cast=cast, rng=rng)
+                team_members += sum(len(team) for team in teams.values())
                 stakeholders += _insert_stakeholders(
-                    batch, per_account=stakeholders_per_account, rng=rng
+                    batch, per_account=stakeholders_per_account, teams=teams, rng=rng
                 )
+                refresh_summaries(account_ids=[account.pk for account in batch])
             done += size
             if on_progress is not None:
                 on_progress(
@@ -292,8 +305,13 @@ def _build_account(serial: int, *, cast: _Cast, rng: random.Random) -> Account:
     )
 
 
-def _insert_team_members(accounts: list[Account], *, cast: _Cast, rng: random.Random) -> int:
-    """The owner as account manager, plus the roles a real team of that tier would have."""
+def _insert_team_members(
+    accounts: list[Account], *, cast: _Cast, rng: random.Random
+) -> dict[int, dict[str, int]]:
+    """The owner as account manager, plus the roles a real team of that tier would have.
+
+    Returns each account's team as user ids by role, for the relationship owners.
+    """
     today = timezone.localdate()
     members: list[TeamMember] = []
     for account in accounts:
@@ -312,14 +330,24 @@ def _insert_team_members(accounts: list[Account], *, cast: _Cast, rng: random.Ra
             for user_id, role in roles
         ]
     TeamMember.objects.bulk_create(members)
-    return len(members)
+    teams: dict[int, dict[str, int]] = {account.pk: {} for account in accounts}
+    for member in members:
+        teams[member.account_id][member.role] = member.user_id
+    return teams
 
 
-def _insert_stakeholders(accounts: list[Account], *, per_account: int, rng: random.Random) -> int:
+def _insert_stakeholders(
+    accounts: list[Account],
+    *,
+    per_account: int,
+    teams: dict[int, dict[str, int]],
+    rng: random.Random,
+) -> int:
     """About ``per_account`` people per account, as a reporting tree three levels deep.
 
     The levels are inserted one after the other, so each level's managers already have the
-    ids ``bulk_create`` returned; no second pass of updates is needed.
+    ids ``bulk_create`` returned; no second pass of updates is needed. Each map gets decision
+    roles, stances and owners on our side; owners are inserted last, once everyone has an id.
     """
     tops: list[Stakeholder] = []
     directs: list[Stakeholder] = []
@@ -327,6 +355,7 @@ def _insert_stakeholders(accounts: list[Account], *, per_account: int, rng: rand
     # Indices into ``directs`` of each "other" person's manager, resolved once directs have ids.
     managers_of_others: list[int] = []
     tops_of_directs: list[int] = []
+    owned: list[tuple[Stakeholder, int]] = []
     for account in accounts:
         size = rng.randint(max(1, per_account - 3), per_account + 3) if per_account else 0
         if size == 0:
@@ -341,10 +370,13 @@ def _insert_stakeholders(accounts: list[Account], *, per_account: int, rng: rand
             title, department, _manager = _DIRECT_TITLES[index]
             directs.append(_build_stakeholder(account, names[1 + index], (title, department), rng))
             tops_of_directs.append(len(tops) - 1)
+        first_other = len(others)
         for name in names[1 + direct_count :]:
             title, department, _manager = rng.choice(_OTHER_TITLES)
             others.append(_build_stakeholder(account, name, (title, department), rng))
             managers_of_others.append(first_direct + rng.randrange(direct_count))
+        people = [tops[-1], *directs[first_direct:], *others[first_other:]]
+        owned += _shape_map(account, people, team=teams.get(account.pk, {}), rng=rng)
     Stakeholder.objects.bulk_create(tops)
     for person, top in zip(directs, tops_of_directs, strict=True):
         person.reports_to_id = tops[top].pk
@@ -352,7 +384,74 @@ def _insert_stakeholders(accounts: list[Account], *, per_account: int, rng: rand
     for person, manager in zip(others, managers_of_others, strict=True):
         person.reports_to_id = directs[manager].pk
     Stakeholder.objects.bulk_create(others)
+    RelationshipOwner.objects.bulk_create(
+        RelationshipOwner(stakeholder_id=person.pk, user_id=user_id, strength=strength)
+        for (person, user_id), strength in zip(
+            owned, (rng.randint(30, 95) for _pair in owned), strict=True
+        )
+    )
     return len(tops) + len(directs) + len(others)
+
+
+def _shape_map(
+    account: Account, people: list[Stakeholder], *, team: dict[str, int], rng: random.Random
+) -> list[tuple[Stakeholder, int]]:
+    """Decision roles, stance and influence by title, a champion, and who owns whom on our side.
+
+    Returns the (person, user id) pairs to record as relationship owners. Like a real book, some
+    maps have no champion, one who left, a hostile blocker, or nobody on our side at all.
+    """
+    by_title: dict[str, Stakeholder] = {}
+    for person in people:
+        by_title.setdefault(person.title, person)
+        roles, influence = data.MAP_PROFILE.get(person.title, ([], Influence.LOW))
+        person.decision_roles = list(roles)
+        person.influence = influence
+        person.stance = rng.choice(data.STANCES)
+        # Open opposition at the top is rarer than scepticism: most executives who doubt us
+        # still listen.
+        if person.stance == Stance.OPPONENT and influence == Influence.HIGH and rng.random() < 0.7:
+            person.stance = Stance.SKEPTIC
+    champion = None
+    if rng.random() >= _NO_CHAMPION_SHARE:
+        candidates = [by_title[title] for title in data.CHAMPION_TITLES if title in by_title]
+        champion = candidates[0] if candidates else rng.choice(people[1:] or people)
+        champion.decision_roles = [*champion.decision_roles, DecisionRole.CHAMPION]
+        champion.stance = rng.choice([Stance.ADVOCATE, Stance.SUPPORTER])
+        if rng.random() < _CHAMPION_LEFT_SHARE:
+            _mark_left(champion, rng)
+    if rng.random() < _DECIDER_LEFT_SHARE:
+        _mark_left(rng.choice(people[:2]), rng)
+    guard = by_title.get("Data Protection Officer")
+    if guard is not None and rng.random() < _BLOCKER_SHARE:
+        guard.decision_roles = [*guard.decision_roles, DecisionRole.BLOCKER]
+        guard.stance = Stance.OPPONENT
+        guard.influence = Influence.HIGH
+    pairs: list[tuple[Stakeholder, int]] = []
+
+    def own(title: str | None, role: str) -> None:
+        person = champion if title is None else by_title.get(title)
+        if person is not None and role in team:
+            pairs.append((person, team[role]))
+
+    if rng.random() >= _UNOWNED_SHARE_OF_MAPS:
+        own(None, TeamRole.ACCOUNT_MANAGER)
+        own("Chief Information Officer", TeamRole.ACCOUNT_MANAGER)
+        if rng.random() < 0.5:
+            own("Chief Executive Officer", TeamRole.ACCOUNT_MANAGER)
+        if rng.random() < 0.4:
+            own("Chief Financial Officer", TeamRole.ACCOUNT_MANAGER)
+    own("Chief Financial Officer", TeamRole.ACCOUNT_EXECUTIVE)
+    own("Chief Executive Officer", TeamRole.EXECUTIVE_SPONSOR)
+    own("Head of IT Infrastructure", TeamRole.SUPPORT_LEAD)
+    # The same user may own one person twice over (manager and sponsor); the table holds a pair
+    # once. Unsaved people cannot be hashed, hence their identity as the key.
+    return list({(id(person), user_id): (person, user_id) for person, user_id in pairs}.values())
+
+
+def _mark_left(person: Stakeholder, rng: random.Random) -> None:
+    person.status = StakeholderStatus.LEFT
+    person.left_on = timezone.localdate() - datetime.timedelta(days=rng.randint(10, 400))
 
 
 def _distinct_names(count: int, *, rng: random.Random) -> list[tuple[str, str]]:
@@ -415,7 +514,13 @@ def synth_refresh_statistics() -> None:
     measures the book as it will be in steady state. On SQLite, ANALYZE plays the same part.
     VACUUM cannot run inside a transaction, so there only ANALYZE runs.
     """
-    tables = [Account._meta.db_table, Stakeholder._meta.db_table, TeamMember._meta.db_table]
+    tables = [
+        Account._meta.db_table,
+        Stakeholder._meta.db_table,
+        TeamMember._meta.db_table,
+        RelationshipOwner._meta.db_table,
+        AccountMapSummary._meta.db_table,
+    ]
     with connection.cursor() as cursor:
         for table in tables:
             quoted = connection.ops.quote_name(table)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from ninja import Schema
 from pydantic import Field, PrivateAttr
 
-from rapport.core.api import RecordId
+from rapport.core.api import InputSchema, RecordId
 from rapport.core.db import prefix_q
 from rapport.core.text import search_key
 from rapport.stakeholders.choices import StakeholderStatus
@@ -17,7 +16,7 @@ from rapport.stakeholders.models import Stakeholder
 SEARCH_MATCH_LIMIT = 1000
 
 
-class StakeholderFilter(Schema):
+class StakeholderFilter(InputSchema):
     q: str = Field(
         default="", max_length=200, description="First name, last name or e-mail prefix."
     )

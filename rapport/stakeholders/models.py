@@ -85,6 +85,11 @@ class Stakeholder(VersionedModel):
         _("influence"), max_length=8, choices=Influence.choices, blank=True
     )
     notes = models.TextField(_("notes"), blank=True)
+    is_placeholder = models.BooleanField(
+        _("placeholder"),
+        default=False,
+        help_text=_("A person still to identify, put on the map to show a role nobody fills."),
+    )
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -27,7 +27,7 @@ def home(request: AppRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def search(request: AppRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     accounts: list[Account] = []
     stakeholders: list[Stakeholder] = []
     if query:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from rapport.accounts import selectors
+from rapport.accounts import views as account_views
 from rapport.core.tests.factories import UserFactory
 
 
@@ -16,7 +16,8 @@ def test_an_unexpected_error_shows_the_friendly_500_page(
     def broken(**kwargs: object) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(selectors, "account_list", broken)
+    # Patch the name the account list view holds, so no other module keeps the broken one.
+    monkeypatch.setattr(account_views, "paginate", broken)
     client.raise_request_exception = False
     client.force_login(UserFactory())
     response = client.get("/accounts/")
@@ -47,3 +48,22 @@ def test_an_id_too_large_for_the_database_is_not_found_not_an_error(client: Clie
     assert client.get(f"/stakeholders/{2**63}/").status_code == 404
     api = client.get(f"/api/v1/accounts/{2**63}")
     assert api.status_code == 422
+
+
+def test_nul_characters_are_refused_not_a_database_error(client: Client, db: None) -> None:
+    from rapport.core.tests.personas import make_personas
+    from rapport.users.services import api_token_create
+
+    cast = make_personas()
+    _token, raw = api_token_create(user=cast.owner, name="t")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    url = f"/api/v1/stakeholders/{cast.stakeholder.pk}"
+    response = client.patch(url, {"title": "CEO\x00"}, content_type="application/json", **headers)
+    assert response.status_code == 422
+    assert client.get("/api/v1/accounts?q=no%00rth", **headers).status_code == 422
+    client.force_login(cast.owner)
+    assert client.get("/accounts/?q=no%00rth").status_code == 200
+    assert client.get("/stakeholders/?q=a%00").status_code == 200
+    assert client.get("/search/?q=a%00").status_code == 200
+    cast.stakeholder.refresh_from_db()
+    assert cast.stakeholder.title == "Director"
