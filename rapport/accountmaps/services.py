@@ -86,11 +86,9 @@ def refresh_all_summaries(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[RefreshProgress], None] | None = None,
 ) -> int:
-    """Recompute every account's summary, a batch of accounts per transaction.
-
-    Each batch is a range of account ids: one query for the ids, one for all their people and
-    relationship owners, and one upsert, however many accounts the batch holds.
-    """
+    """Recompute every account's summary, one batch of accounts per transaction."""
+    # Each batch is a range of account ids: one query for the ids, one for all their people and
+    # relationship owners, and one upsert, however many accounts the batch holds.
     if batch_size < 1:
         raise ValueError("The batch size must be at least 1.")
     started = time.monotonic()
@@ -116,11 +114,12 @@ def refresh_all_summaries(
 
 
 def _refresh_statistics() -> None:
-    """Tell the planner about the table just rewritten.
-
-    Without statistics SQLite guesses the summaries are few and looks one up for each account
-    instead of walking the coverage index; PostgreSQL's autovacuum would get there later.
-    """
+    """Tell the planner about the table just rewritten, and clear what the rewrite left behind."""
+    # Without statistics SQLite guesses the summaries are few and looks one up for each account
+    # instead of walking the coverage index. On PostgreSQL every upsert leaves the old row
+    # behind, so the table has doubled until autovacuum passes; VACUUM cannot run in a
+    # transaction, so inside one only ANALYZE runs.
     table = connection.ops.quote_name(AccountMapSummary._meta.db_table)
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}")
+        cursor.execute(f"VACUUM ANALYZE {table}" if vacuum else f"ANALYZE {table}")

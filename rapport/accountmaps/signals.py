@@ -53,11 +53,9 @@ _current = _Current()
 
 
 def _is_waiting(refresh: _Refresh) -> bool:
-    """Whether this refresh is still registered to run when the transaction commits.
-
-    Django drops the callbacks of a transaction (or savepoint) that rolls back; a refresh found
-    no longer in the connection's list belongs to work that never happened, and its ids with it.
-    """
+    """Whether this refresh is still registered to run when the transaction commits."""
+    # Django drops the callbacks of a transaction (or savepoint) that rolls back: a refresh no
+    # longer in the connection's list belongs to work that never happened, and so do its ids.
     if refresh.done:
         return False
     connection = transaction.get_connection()

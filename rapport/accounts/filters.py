@@ -103,11 +103,9 @@ class AccountFilter(InputSchema):
 
 
 def _risk_flag_values() -> list[str]:
-    """The risk flags of the account map summary, found through the ORM by name.
-
-    Accounts sit below the account maps in the layers and may not import them; the summary is
-    reached the way the filter's lookups reach it, by its relation's name.
-    """
+    """The risk flags of the account map summary, found through the ORM by name."""
+    # Accounts sit below the account maps in the layers and may not import them; the summary is
+    # reached the way the filter's lookups reach it, by its relation's name.
     summary = Account._meta.get_field("map_summary").related_model
     field = summary._meta.get_field("risk_flags")  # type: ignore[union-attr]
     return list(field.option_values)  # type: ignore[union-attr]

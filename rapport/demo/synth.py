@@ -308,10 +308,8 @@ def _build_account(serial: int, *, cast: _Cast, rng: random.Random) -> Account:
 def _insert_team_members(
     accounts: list[Account], *, cast: _Cast, rng: random.Random
 ) -> dict[int, dict[str, int]]:
-    """The owner as account manager, plus the roles a real team of that tier would have.
-
-    Returns each account's team as user ids by role, for the relationship owners.
-    """
+    """The owner as account manager, plus the roles a real team of that tier would have."""
+    # Each account's team comes back as user ids by role: they own the client's relationships.
     today = timezone.localdate()
     members: list[TeamMember] = []
     for account in accounts:
@@ -346,9 +344,10 @@ def _insert_stakeholders(
     """About ``per_account`` people per account, as a reporting tree three levels deep.
 
     The levels are inserted one after the other, so each level's managers already have the
-    ids ``bulk_create`` returned; no second pass of updates is needed. Each map gets decision
-    roles, stances and owners on our side; owners are inserted last, once everyone has an id.
+    ids ``bulk_create`` returned; no second pass of updates is needed.
     """
+    # Each map gets decision roles, stances and owners on our side; the owners are inserted
+    # last, once everyone has an id.
     tops: list[Stakeholder] = []
     directs: list[Stakeholder] = []
     others: list[Stakeholder] = []
@@ -396,11 +395,9 @@ def _insert_stakeholders(
 def _shape_map(
     account: Account, people: list[Stakeholder], *, team: dict[str, int], rng: random.Random
 ) -> list[tuple[Stakeholder, int]]:
-    """Decision roles, stance and influence by title, a champion, and who owns whom on our side.
-
-    Returns the (person, user id) pairs to record as relationship owners. Like a real book, some
-    maps have no champion, one who left, a hostile blocker, or nobody on our side at all.
-    """
+    """Roles, stance and influence by title, a champion, and (person, user id) owner pairs."""
+    # Like a real book, some maps have no champion, one who left, a hostile blocker, or nobody
+    # on our side at all, so that relationship risk has something to find.
     by_title: dict[str, Stakeholder] = {}
     for person in people:
         by_title.setdefault(person.title, person)
