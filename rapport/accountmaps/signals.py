@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from rapport.accountmaps import services
 from rapport.accounts.models import Account
@@ -83,6 +83,19 @@ def _on_stakeholder_change(sender: type[Stakeholder], instance: Stakeholder, **k
     schedule_refresh(account_ids=(instance.account_id,))
 
 
+def _before_stakeholder_saved(
+    sender: type[Stakeholder], instance: Stakeholder, raw: bool = False, **kwargs: Any
+) -> None:
+    # A person made primary at another account leaves this one: it must be assessed again too.
+    if raw or instance.pk is None:
+        return
+    previous = (
+        Stakeholder.all_objects.filter(pk=instance.pk).values_list("account_id", flat=True).first()
+    )
+    if previous is not None and previous != instance.account_id:
+        schedule_refresh(account_ids=(previous,))
+
+
 def _on_owner_change(
     sender: type[RelationshipOwner], instance: RelationshipOwner, **kwargs: Any
 ) -> None:
@@ -108,3 +121,6 @@ def connect() -> None:
         post_save.connect(receiver, sender=model, dispatch_uid=uid + ".save")
         post_delete.connect(receiver, sender=model, dispatch_uid=uid + ".delete")
     post_save.connect(_on_account_saved, sender=Account, dispatch_uid="accountmaps.summary.account")
+    pre_save.connect(
+        _before_stakeholder_saved, sender=Stakeholder, dispatch_uid="accountmaps.summary.move"
+    )

@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from rapport.accountmaps.drawing import legend, render_svg
 from rapport.accountmaps.forms import MapFilterForm, MapMoveForm, MapNewPersonForm, MapPersonForm
 from rapport.accountmaps.layout import AccountMap, MapPerson, build_account_map
+from rapport.accountmaps.risk import assess_account
 from rapport.accounts.models import Account
 from rapport.core.exceptions import NotAllowedError
 from rapport.core.types import AppRequest
@@ -106,6 +107,8 @@ def account_map(request: AppRequest, account_pk: int) -> HttpResponse:
         and request.user.has_perm("stakeholders.change_stakeholder", someone),
         "can_add": not is_history
         and request.user.has_perm("stakeholders.add_stakeholder", account),
+        # Risk is assessed on the live map only; a past date shows how the map looked.
+        "assessment": None if is_history else assess_account(account),
     }
     return render(request, "accountmaps/account_map.html", context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.db import models
@@ -64,7 +65,7 @@ class ChoiceSetField(models.CharField):
         kwargs["options"] = self.options
         return name, path, args, kwargs
 
-    @property
+    @cached_property
     def option_values(self) -> list[str]:
         return [value for value, _label in (self.options.choices if self.options else [])]
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from rapport.accountmaps.services import refresh_all_summaries
 from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
 from rapport.accounts.models import Account, TeamMember
 from rapport.accounts.services import account_update
@@ -44,6 +45,8 @@ def demo_load() -> DemoResult:
         _create_stakeholders(accounts)
         _shape_account_maps(accounts, users)
         _record_some_everyday_changes(accounts, users)
+    # Owners and ties were bulk-created, which sends no signals: assess every account once.
+    refresh_all_summaries()
     return DemoResult(True, logins, Account.objects.count(), Stakeholder.objects.count())
 
 

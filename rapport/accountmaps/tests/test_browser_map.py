@@ -158,3 +158,38 @@ def test_edit_a_stance_and_move_a_person_on_the_map(
     analyst.refresh_from_db()
     assert analyst.reports_to_id == engineer.pk
     problems.assert_none()
+
+
+def test_every_export_downloads_from_the_map_page(
+    page: Page, personas: Personas, problems: BrowserProblems, tmp_path: Path
+) -> None:
+    account = personas.account
+    Stakeholder.objects.create(
+        account=account, first_name="Grace", last_name="Hopper", reports_to=personas.stakeholder
+    )
+    sign_in(page, personas.read_only.email)
+    page.goto(f"/maps/{account.pk}/")
+    links = page.locator("#map-exports a")
+    expect(links).to_have_count(7)
+    signatures = {
+        "svg": b"<svg",
+        "png": b"\x89PNG",
+        "pdf": b"%PDF",
+        "drawio": b"<mxfile",
+        "mermaid": b"flowchart",
+        "csv": b"Manager Id",
+        "json": b'"people"',
+    }
+    for link in links.all():
+        fmt = link.get_attribute("data-format")
+        assert fmt in signatures
+        with page.expect_download() as download_info:
+            link.click()
+        download = download_info.value
+        saved = tmp_path / download.suggested_filename
+        download.save_as(saved)
+        content = saved.read_bytes()
+        assert signatures[fmt] in content[:4096], fmt
+        if fmt not in {"png", "pdf"}:
+            assert "Grace Hopper" in content.decode("utf-8-sig"), fmt
+    problems.assert_none()

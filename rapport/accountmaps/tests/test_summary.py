@@ -434,3 +434,25 @@ def test_a_synthetic_book_comes_with_believable_maps_and_their_summaries() -> No
         assert (before.coverage, before.risk_flags) == (summary.coverage, summary.risk_flags)
     assert len({summary.coverage for summary in loaded.values()}) > 2
     assert len({flag for summary in loaded.values() for flag in summary.risk_flags}) >= 4
+
+
+@committed
+def test_a_person_made_primary_elsewhere_leaves_the_old_account_reassessed(
+    personas: Personas,
+) -> None:
+    from rapport.stakeholders.services import account_link_add, stakeholder_make_primary
+
+    champion = personas.stakeholder
+    stakeholder_update(
+        stakeholder=champion,
+        acting_user=personas.owner,
+        data={"decision_roles": ["champion"]},
+        expected_version=None,
+    )
+    assert "no_champion" not in stored(personas.account)[1]
+    link = account_link_add(
+        stakeholder=champion, account=personas.other_account, acting_user=personas.admin
+    )
+    stakeholder_make_primary(link=link, acting_user=personas.admin)
+    assert "no_champion" in stored(personas.account)[1]
+    assert "no_champion" not in stored(personas.other_account)[1]

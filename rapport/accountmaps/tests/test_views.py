@@ -533,3 +533,15 @@ def test_collapsing_picks_the_deepest_level_that_fits() -> None:
     # Levels hold 2 (the chief, one of the loop), 4, then 9 people.
     assert branches_to_collapse(outline, limit=8) == {2, 100}
     assert branches_to_collapse(outline, limit=3) == {1, 101}
+
+
+def test_the_map_explains_its_relationship_risk_in_words(
+    client: Client, personas: Personas
+) -> None:
+    client.force_login(personas.read_only)
+    live = client.get(f"/maps/{personas.account.pk}/").content.decode()
+    assert "Relationship risk" in live
+    assert "No champion" in live
+    yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    past = client.get(f"/maps/{personas.account.pk}/?as_of={yesterday}").content.decode()
+    assert "No champion" not in past

@@ -43,6 +43,12 @@ def test_demo_is_complete_and_idempotent() -> None:
     assert Stakeholder.objects.exclude(stance="").count() == Stakeholder.objects.count()
     assert RelationshipOwner.objects.count() > 150
     assert StakeholderRelationship.objects.filter(kind="in_conflict_with").exists()
+    # Every account is assessed, and the weaknesses show in the stored risk flags.
+    from rapport.accountmaps.models import AccountMapSummary
+
+    assert AccountMapSummary.objects.count() == 150
+    assert AccountMapSummary.objects.filter(risk_flags__has="champion_left").exists()
+    assert AccountMapSummary.objects.filter(coverage__gte=75).exists()
     # Real history, by real people.
     assert Account.history.filter(
         history_type="~", history_user__email="marc@rapport.demo"
