@@ -56,6 +56,7 @@ class Samples:
     owner_ids: list[int]
     prefixes: list[str]
     person_prefixes: list[str]
+    big_map_account_id: int = 0
 
 
 @dataclass
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     _ensure_book(options, synth)
     user = _bench_user(synth)
     samples = _samples(size=options.warmup + options.repeat, seed=options.seed or 1)
+    samples.big_map_account_id = _ensure_big_map(size=BIG_MAP_PEOPLE)
     client = Client()
     client.force_login(user)
 
@@ -157,8 +159,85 @@ def main(argv: list[str] | None = None) -> int:
         refresh_seconds=refresh_seconds,
     )
     print(f"\nResults written to {path.relative_to(ROOT)}")
-    slow = [result.key for result in results if result.errors or result.p95_ms > options.target_ms]
+    slow = [
+        result.key
+        for result in results
+        if result.errors or result.p95_ms > _target_for(result.key, options.target_ms)
+    ]
     return 1 if slow else 0
+
+
+# The map pages' own budget: drawing a 500-person map server-side, p95 under 300 ms.
+MAP_TARGET_MS = 300.0
+BIG_MAP_PEOPLE = 500
+BIG_MAP_NAME = "Benchmark map of 500 people"
+
+
+def _target_for(key: str, default_ms: float) -> float:
+    return MAP_TARGET_MS if key.startswith("map_") else default_ms
+
+
+def _ensure_big_map(*, size: int) -> int:
+    """One account with ``size`` stakeholders in a believable hierarchy, made once."""
+    from rapport.accounts.models import Account
+    from rapport.core.text import search_key
+    from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
+    from rapport.users.models import User
+
+    account = Account.objects.filter(name=BIG_MAP_NAME).first()
+    if account is not None:
+        return int(account.pk)
+    account = Account.objects.create(name=BIG_MAP_NAME, tier="strategic")
+    rng = random.Random(500)
+    stances = ["advocate", "supporter", "neutral", "neutral", "skeptic", "opponent", ""]
+    roles = [[], [], [], ["user"], ["influencer"], ["technical_evaluator"], ["gatekeeper"]]
+    people: list[Any] = []
+    # Levels: 1 head, 8 executives, 40 directors, then managers and teams under them.
+    for index in range(size):
+        if index == 0:
+            manager = None
+        elif index <= 8:
+            manager = people[0]
+        elif index <= 48:
+            manager = people[1 + (index - 9) % 8]
+        elif index <= 148:
+            manager = people[9 + (index - 49) % 40]
+        else:
+            manager = people[49 + (index - 149) % 100]
+        person = Stakeholder(
+            account=account,
+            first_name=f"Person{index:03d}",
+            last_name=rng.choice(["Martin", "Dubois", "Smith", "Rossi", "Weber", "Garcia"]),
+            title="Chief Executive Officer" if index == 0 else f"Role {index}",
+            department=rng.choice(["IT", "Finance", "Operations", "Sales", "Legal"]),
+            reports_to=manager,
+            stance=rng.choice(stances),
+            influence=rng.choice(["high", "medium", "low", ""]),
+            decision_roles=["decision_maker"] if index == 0 else rng.choice(roles),
+        )
+        person.search_name = search_key(f"{person.first_name} {person.last_name}")
+        person.search_last_name = search_key(person.last_name)
+        person.save()
+        people.append(person)
+    owners = list(User.objects.order_by("id")[:5])
+    RelationshipOwner.objects.bulk_create(
+        [
+            RelationshipOwner(stakeholder=people[i], user=rng.choice(owners))
+            for i in range(0, size, 7)
+        ]
+    )
+    StakeholderRelationship.objects.bulk_create(
+        [
+            StakeholderRelationship(
+                account=account,
+                source=people[i],
+                target=people[i + 13],
+                kind=rng.choice(["influences", "allied_with", "in_conflict_with"]),
+            )
+            for i in range(1, size - 13, 17)
+        ]
+    )
+    return int(account.pk)
 
 
 def _ensure_book(options: argparse.Namespace, synth: Any) -> None:
@@ -312,6 +391,14 @@ def _pages(samples: Samples) -> list[tuple[str, Callable[[int], str]]]:
             lambda index: f"/stakeholders/?q={samples.person_prefixes[index]}",
         ),
         ("global_search_account", lambda index: f"/search/?q={prefix(index)}"),
+        # The map of one large account: drawn whole (every branch open), as the page first
+        # opens it (lower branches folded), and as the SVG download.
+        ("map_500_expanded", lambda index: f"/maps/{samples.big_map_account_id}/?collapsed="),
+        ("map_500_default", lambda index: f"/maps/{samples.big_map_account_id}/"),
+        (
+            "map_500_svg_export",
+            lambda index: f"/maps/{samples.big_map_account_id}/export/?format=svg",
+        ),
     ]
 
 
@@ -434,7 +521,8 @@ def _engine(connection: Any) -> str:
 def _print_table(results: list[PageResult], *, target_ms: float) -> None:
     print(
         f"\n{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'max ms':>8} "
-        f"{'queries':>8} {'SQL p50':>8}  p95 ≤ {target_ms:.0f} ms"
+        f"{'queries':>8} {'SQL p50':>8}  p95 within target ({target_ms:.0f} ms, maps "
+        f"{MAP_TARGET_MS:.0f} ms)"
     )
     for result in results:
         queries = (
@@ -442,7 +530,8 @@ def _print_table(results: list[PageResult], *, target_ms: float) -> None:
             if result.queries_min == result.queries_max
             else f"{result.queries_min}–{result.queries_max}"
         )
-        verdict = "error" if result.errors else "yes" if result.p95_ms <= target_ms else "NO"
+        budget = _target_for(result.key, target_ms)
+        verdict = "error" if result.errors else "yes" if result.p95_ms <= budget else "NO"
         print(
             f"{result.key:<28} {result.p50_ms:8.1f} {result.p95_ms:8.1f} {result.mean_ms:8.1f} "
             f"{result.max_ms:8.1f} {queries:>8} {result.sql_p50_ms:8.1f}  {verdict}"
