@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models import F, OrderBy, QuerySet, Value
 from django.db.models.functions import Coalesce
 from pydantic import Field, field_validator
@@ -106,6 +107,6 @@ def _risk_flag_values() -> list[str]:
     """The risk flags of the account map summary, found through the ORM by name."""
     # Accounts sit below the account maps in the layers and may not import them; the summary is
     # reached the way the filter's lookups reach it, by its relation's name.
-    summary = Account._meta.get_field("map_summary").related_model
-    field = summary._meta.get_field("risk_flags")  # type: ignore[union-attr]
-    return list(field.option_values)  # type: ignore[union-attr]
+    summary = apps.get_model("accountmaps", "AccountMapSummary")
+    field = summary._meta.get_field("risk_flags")
+    return list(getattr(field, "option_values", []))
