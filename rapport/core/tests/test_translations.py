@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import ast
 import gettext
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,3 +319,36 @@ def test_a_french_user_sees_the_interface_in_french(client: Client) -> None:
         assert french in html, f"{french!r} missing from the French page"
     for english in ("Stakeholders", "My book", "Sign out", "Lifecycle stage"):
         assert english not in html, f"{english!r} left in English on the French page"
+
+
+def test_the_catalogue_holds_every_string_the_code_marks(tmp_path: Path) -> None:
+    """Extract the messages again from a copy of the code: none may be missing from the .po."""
+    if shutil.which("xgettext") is None:
+        pytest.fail("GNU gettext is needed to check the catalogue (scripts/test installs it).")
+    source = Path(rapport.__file__).resolve().parent
+    copy = tmp_path / "rapport"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+    (copy / "locale" / "fr" / "LC_MESSAGES" / "django.po").unlink()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "makemessages",
+            "-l",
+            "fr",
+            "--no-location",
+            "--no-obsolete",
+        ],
+        cwd=copy,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "rapport.settings"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    extracted = {(e.msgctxt, e.msgid) for e in parse_po(copy / "locale/fr/LC_MESSAGES/django.po")}
+    committed = {(e.msgctxt, e.msgid) for e in parse_po(PO_PATH)}
+    missing = sorted(msgid for _context, msgid in extracted - committed if msgid)
+    assert not missing, "Run makemessages and translate: " + "; ".join(missing)
