@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_stubs_ext import StrOrPromise
 
 from rapport.accountmaps.choices import RiskFlag
 from rapport.accounts.models import Account
 from rapport.stakeholders.choices import DecisionRole, Influence, StakeholderStatus, Stance
 from rapport.stakeholders.models import Stakeholder
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The roles a renewal or an expansion cannot do without; each held role earns its share of 100.
 KEY_ROLES: tuple[str, ...] = (

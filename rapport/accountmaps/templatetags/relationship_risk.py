@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django import template
-from django_stubs_ext import StrOrPromise
 
 from rapport.accountmaps.choices import RiskFlag
 from rapport.accountmaps.risk import Assessment, assess_account
 from rapport.accounts.models import Account
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 register = template.Library()
 
