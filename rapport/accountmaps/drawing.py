@@ -40,6 +40,8 @@ MAX_OWNER_CIRCLES = 3
 STANCE_MARK_RADIUS = 9
 # How far below a manager the horizontal part of the reporting connectors runs.
 BUS_DROP = 28
+# How far left of a stacked column its rail runs.
+STACK_RAIL_OFFSET = 8
 HEADER_HEIGHT = 56
 EMPTY_WIDTH = 640
 EMPTY_HEIGHT = 220
@@ -436,7 +438,11 @@ def _reporting_line(line: MapLine, by_id: dict[int, MapPerson]) -> str:
     x1, y1 = manager.center_x, manager.y + manager.height
     x2, y2 = report.center_x, report.y
     bus = y1 + min(BUS_DROP, max((y2 - y1) / 2, 0))
-    if abs(x2 - x1) < 0.5 or y2 <= y1:
+    if report.stacked:
+        # A report in the column under their manager: down a rail on the left, then in.
+        rail = report.x - STACK_RAIL_OFFSET
+        d = f"M{_number(rail)} {_number(y1)} V{_number(report.center_y)} H{_number(report.x)}"
+    elif abs(x2 - x1) < 0.5 or y2 <= y1:
         d = f"M{_number(x1)} {_number(y1)} L{_number(x2)} {_number(y2)}"
     else:
         # Rounded corners where the connector turns, as on a hand-drawn chart.

@@ -26,6 +26,11 @@ CARD_HEIGHT = 84
 COLUMN_WIDTH = 230  # CARD_WIDTH plus the gap between neighbours
 ROW_HEIGHT = 140  # CARD_HEIGHT plus room for the reporting lines
 MARGIN = 40
+# A manager with at least this many reports, none of whom has reports, gets them in a column
+# under their card instead of a row: a team of 200 then reads as a list, not a mile-long line.
+STACK_FROM = 3
+STACK_INDENT = 16
+STACK_ROW = CARD_HEIGHT + 14
 REPORTS_TO = "reports_to"
 
 
@@ -45,6 +50,7 @@ class MapPerson:
     has_left: bool
     manager_id: int | None
     hidden_reports: int = 0  # people under this card hidden by a collapsed branch
+    stacked: bool = False  # shown in a column under their manager, joined from the side
     x: float = 0.0  # top-left corner
     y: float = 0.0
     width: float = CARD_WIDTH
@@ -252,6 +258,11 @@ def _lay_out(account_map: AccountMap) -> None:
     for person in people:
         if person.manager_id in by_id:
             children.setdefault(person.manager_id, []).append(person.id)
+    stacks = {
+        manager: reports
+        for manager, reports in children.items()
+        if len(reports) >= STACK_FROM and not any(report in children for report in reports)
+    }
     placed: set[int] = set()
     offset = 0.0
     roots = [person.id for person in people if person.manager_id not in by_id]
@@ -261,24 +272,57 @@ def _lay_out(account_map: AccountMap) -> None:
         if root in placed:
             continue
         tree = _subtree(root, children, placed)
-        index = {pk: position for position, pk in enumerate(tree)}
-        edges = [
-            (index[pk], index[child])
-            for pk in tree
-            for child in children.get(pk, [])
-            if child in index
-        ]
-        graph = igraph.Graph(n=len(tree), edges=edges, directed=True)
-        coords = graph.layout_reingold_tilford(mode="out", root=[0]).coords
-        min_x = min(x for x, _y in coords)
-        max_x = max(x for x, _y in coords)
-        for pk, (x, y) in zip(tree, coords, strict=True):
-            by_id[pk].x = MARGIN + offset + (x - min_x) * COLUMN_WIDTH
-            by_id[pk].y = MARGIN + y * ROW_HEIGHT
-        offset += (max_x - min_x + 1) * COLUMN_WIDTH
+        offset = _lay_out_tree(tree, children, stacks, by_id, offset)
         placed.update(tree)
     account_map.width = max(person.x + person.width for person in people) + MARGIN
     account_map.height = max(person.y + person.height for person in people) + MARGIN
+
+
+def _lay_out_tree(
+    tree: list[int],
+    children: dict[int, list[int]],
+    stacks: dict[int, list[int]],
+    by_id: dict[int, MapPerson],
+    offset: float,
+) -> float:
+    """Place one tree from ``offset``; return where the next tree may start."""
+    in_stack = {report for manager in tree for report in stacks.get(manager, [])}
+    nodes = [pk for pk in tree if pk not in in_stack]
+    index = {pk: position for position, pk in enumerate(nodes)}
+    edges = [
+        (index[pk], index[child])
+        for pk in nodes
+        for child in children.get(pk, [])
+        if child in index
+    ]
+    # A stacked column is reserved in the layout by a chain of invisible nodes under its
+    # manager, one per row it covers, so no other branch is placed across it.
+    count = len(nodes)
+    for manager in nodes:
+        reports = stacks.get(manager)
+        if not reports:
+            continue
+        rows = -(-len(reports) * STACK_ROW // ROW_HEIGHT)
+        parent = index[manager]
+        for _row in range(int(rows)):
+            edges.append((parent, count))
+            parent = count
+            count += 1
+    graph = igraph.Graph(n=count, edges=edges, directed=True)
+    coords = graph.layout_reingold_tilford(mode="out", root=[0]).coords
+    min_x = min(x for x, _y in coords)
+    max_x = max(x for x, _y in coords)
+    for pk in nodes:
+        x, y = coords[index[pk]]
+        by_id[pk].x = MARGIN + offset + (x - min_x) * COLUMN_WIDTH
+        by_id[pk].y = MARGIN + y * ROW_HEIGHT
+    for manager in nodes:
+        for position, report in enumerate(stacks.get(manager, [])):
+            card = by_id[report]
+            card.stacked = True
+            card.x = by_id[manager].x + STACK_INDENT
+            card.y = by_id[manager].y + CARD_HEIGHT + 28 + position * STACK_ROW
+    return offset + (max_x - min_x + 1) * COLUMN_WIDTH
 
 
 def _subtree(root: int, children: dict[int, list[int]], placed: set[int]) -> list[int]:

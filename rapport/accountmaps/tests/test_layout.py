@@ -93,3 +93,35 @@ def test_a_collapsed_branch_hides_its_people_and_counts_them(org: dict[str, Stak
 def test_an_empty_account_has_an_empty_map() -> None:
     account_map = build_account_map(account=AccountFactory())
     assert account_map.people == [] and account_map.width == 0
+
+
+def test_a_large_team_of_individual_contributors_is_stacked_in_a_column(
+    org: dict[str, Stakeholder],
+) -> None:
+    account_map = build_account_map(account=org["ceo"].account)
+    team = [account_map.person(org[f"it{index}"].pk) for index in range(6)]
+    cio = account_map.person(org["cio"].pk)
+    assert all(card.stacked for card in team)
+    assert len({card.x for card in team}) == 1
+    assert team[0].x > cio.x and team[0].x + team[0].width <= cio.x + 230
+    ys = sorted(card.y for card in team)
+    assert ys[0] > cio.y + cio.height
+    assert len({round(b - a, 3) for a, b in itertools.pairwise(ys)}) == 1
+    assert not account_map.person(org["cfo"].pk).stacked
+
+
+@pytest.mark.django_db
+def test_a_stacked_column_never_collides_with_a_deep_neighbouring_branch() -> None:
+    account = AccountFactory()
+    top = StakeholderFactory(account=account)
+    lead = StakeholderFactory(account=account, reports_to=top)
+    for _index in range(12):
+        StakeholderFactory(account=account, reports_to=lead)
+    neighbour = StakeholderFactory(account=account, reports_to=top)
+    level = neighbour
+    for _depth in range(6):
+        wide = [StakeholderFactory(account=account, reports_to=level) for _ in range(2)]
+        level = wide[0]
+    account_map = build_account_map(account=account)
+    for a, b in itertools.combinations(account_map.people, 2):
+        assert not overlaps(a, b), (a.name, b.name)
