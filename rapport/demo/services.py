@@ -17,7 +17,14 @@ from rapport.accounts.services import account_update
 from rapport.core.text import search_key
 from rapport.demo import data
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
-from rapport.stakeholders.services import stakeholder_mark_left, stakeholder_update
+from rapport.stakeholders.services import (
+    account_link_add,
+    account_seed_buying_committee,
+    job_position_add,
+    stakeholder_mark_left,
+    stakeholder_record_move,
+    stakeholder_update,
+)
 from rapport.users.models import User
 from rapport.users.services import user_create
 
@@ -45,6 +52,7 @@ def demo_load() -> DemoResult:
         _create_stakeholders(accounts)
         _shape_account_maps(accounts, users)
         _record_some_everyday_changes(accounts, users)
+        _people_across_accounts(accounts, users)
     # Owners and ties were bulk-created, which sends no signals: assess every account once.
     refresh_all_summaries()
     return DemoResult(True, logins, Account.objects.count(), Stakeholder.objects.count())
@@ -307,6 +315,48 @@ def _shape_account_maps(accounts: list[Account], users: dict[str, User]) -> None
     unique_owners = {(owner.stakeholder_id, owner.user_id): owner for owner in owners}
     bulk_create_with_history(list(unique_owners.values()), RelationshipOwner, default_user=admin)
     bulk_create_with_history(ties, StakeholderRelationship, default_user=admin)
+
+
+def _people_across_accounts(accounts: list[Account], users: dict[str, User]) -> None:
+    """Links to group companies, careers, champions who moved, and maps begun from the template."""
+    admin = users["admin@rapport.demo"]
+    today = timezone.localdate()
+    parents = [account for account in accounts if account.subsidiaries.exists()]
+    for parent in parents:
+        chief = Stakeholder.objects.filter(account=parent, title="Chief Executive Officer").first()
+        subsidiary = parent.subsidiaries.order_by("id").first()
+        if chief is not None and subsidiary is not None:
+            account_link_add(
+                stakeholder=chief,
+                account=subsidiary,
+                acting_user=admin,
+                role="Board member",
+                start_date=today - datetime.timedelta(days=700),
+            )
+    champions = list(
+        Stakeholder.objects.filter(decision_roles__has="champion", status="active").order_by("id")
+    )
+    for champion in champions[:12]:
+        job_position_add(
+            stakeholder=champion,
+            acting_user=admin,
+            company="Quillon Analytics",
+            title="Operations lead",
+            start_date=today - datetime.timedelta(days=2400),
+            end_date=today - datetime.timedelta(days=900),
+        )
+    destinations = [accounts[-1], None, None]
+    for champion, destination in zip(champions[12:15], destinations, strict=False):
+        stakeholder_record_move(
+            stakeholder=champion,
+            acting_user=admin,
+            date=today - datetime.timedelta(days=20),
+            company="" if destination is not None else "Fairhaven Robotics",
+            account=destination,
+            title="Chief Operating Officer",
+        )
+    for account in [a for index, a in enumerate(accounts) if index % 7 == 3][:3]:
+        account_seed_buying_committee(account=account, acting_user=admin)
 
 
 def users_by_id(users: dict[str, User]) -> dict[int | None, User]:

@@ -40,7 +40,9 @@ def test_demo_is_complete_and_idempotent() -> None:
     assert 100 <= champions.count() < 150
     assert champions.filter(status="left").exists()
     assert Stakeholder.objects.filter(decision_roles__has="blocker", stance="opponent").exists()
-    assert Stakeholder.objects.exclude(stance="").count() == Stakeholder.objects.count()
+    # Everyone has a stance but the template's placeholders and the one champion who arrived
+    # at another of our accounts: nobody there knows yet how they stand.
+    assert Stakeholder.objects.filter(stance="", is_placeholder=False).count() == 1
     assert RelationshipOwner.objects.count() > 150
     assert StakeholderRelationship.objects.filter(kind="in_conflict_with").exists()
     # Every account is assessed, and the weaknesses show in the stored risk flags.
@@ -49,6 +51,12 @@ def test_demo_is_complete_and_idempotent() -> None:
     assert AccountMapSummary.objects.count() == 150
     assert AccountMapSummary.objects.filter(risk_flags__has="champion_left").exists()
     assert AccountMapSummary.objects.filter(coverage__gte=75).exists()
+    # People across accounts: group links, careers, champions who moved, template placeholders.
+    from rapport.stakeholders.models import AccountLink, JobPosition
+
+    assert AccountLink.objects.exists()
+    assert JobPosition.objects.filter(is_opportunity=True).count() >= 3
+    assert Stakeholder.objects.filter(is_placeholder=True).exists()
     # Real history, by real people.
     assert Account.history.filter(
         history_type="~", history_user__email="marc@rapport.demo"
