@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, F, Prefetch, QuerySet
 
 from rapport.accounts.filters import AccountFilter
@@ -64,3 +66,10 @@ def account_suggestions(*, prefix: str, limit: int = 10) -> QuerySet[Account]:
     return Account.objects.filter(prefix_q("search_name", key), is_archived=False).only(
         "id", "name", "search_name"
     )[:limit]
+
+
+def account_people_preview(*, account: Account, limit: int = 12) -> list[Any]:
+    """The first people of the account for its 360° page, top of the organisation first."""
+    # Reached through the reverse relation: the stakeholders app sits above accounts.
+    people = account.stakeholders.select_related("reports_to")
+    return list(people.order_by(F("reports_to").asc(nulls_first=True), "search_last_name")[:limit])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -61,10 +60,7 @@ def account_detail(request: AppRequest, pk: int) -> HttpResponse:
         "account": account,
         "can_edit": request.user.has_perm("accounts.change_account", account),
         "subsidiaries": selectors.account_subsidiaries(account=account),
-        # Top of the organisation first: people with no manager, then by manager.
-        "stakeholders": account.stakeholders.select_related("reports_to").order_by(
-            F("reports_to").asc(nulls_first=True), "search_last_name"
-        )[:12],
+        "stakeholders": selectors.account_people_preview(account=account),
         "stakeholder_count": account.stakeholders.count(),
     }
     return render(request, "accounts/account_detail.html", context)
