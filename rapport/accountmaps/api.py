@@ -21,7 +21,6 @@ from rapport.accountmaps.exports import (
     map_document,
 )
 from rapport.accountmaps.forms import MapFilterForm
-from rapport.accountmaps.layout import build_account_map
 from rapport.accounts.models import Account
 from rapport.core.api import InputSchema, RecordId
 
@@ -112,9 +111,7 @@ def get_account_map(
         raise HttpError(403, _("You may not see this account."))
     # The page's own filter form reads the parameters, so the API shows what the page shows.
     filters = MapFilterForm(_page_query(query), account=account)
-    account_map = build_account_map(
-        account=account, filters=filters.map_filters, as_of=filters.as_of_moment
-    )
+    account_map = filters.build_map()
     if query.format == MapFormat.JSON:
         return map_document(account_map)
     return file_response(export_map(account_map, query.format))

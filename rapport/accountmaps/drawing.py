@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
+from django.db.models import TextChoices
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -103,14 +104,23 @@ def role_abbreviation(role: str) -> str:
     return abbreviations.get(role, role[:3].upper())  # type: ignore[call-overload]
 
 
+def choice_label(choices: type[TextChoices], value: str) -> str:
+    """The label of a choice, or the stored value if the choices no longer hold it (a map of a
+    past date shows what was stored then)."""
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 def role_label(role: str) -> str:
-    labels = dict(DecisionRole.choices)
-    return str(labels.get(role, role))
+    return choice_label(DecisionRole, role)
 
 
 def stance_label(stance: str) -> str:
-    labels = dict(Stance.choices)
-    return str(labels[stance]) if stance in labels else _("Stance unknown")
+    return choice_label(Stance, stance) if stance in Stance.values else _("Stance unknown")
 
 
 def influence_label(influence: str) -> str:
@@ -125,8 +135,7 @@ def influence_label(influence: str) -> str:
 def line_label(kind: str) -> str:
     if kind == "reports_to":
         return _("Reports to")
-    labels = dict(RelationshipKind.choices)
-    return str(labels.get(kind, kind))
+    return choice_label(RelationshipKind, kind)
 
 
 @dataclass(frozen=True)
@@ -295,8 +304,9 @@ def render_svg(
     """
     interactive = not standalone if interactive is None else interactive
     header = HEADER_HEIGHT if standalone else 0
-    the_legend = legend()
-    legend_width, legend_height = _legend_size(the_legend) if standalone else (0.0, 0.0)
+    # The page lists its legend as HTML: only a file read on its own draws one.
+    the_legend = legend() if standalone else None
+    legend_width, legend_height = _legend_size(the_legend) if the_legend else (0.0, 0.0)
     map_width = account_map.width if account_map.people else EMPTY_WIDTH
     map_height = account_map.height if account_map.people else EMPTY_HEIGHT
     width = max(map_width, legend_width + 80)
@@ -351,7 +361,7 @@ def render_svg(
         ]
         parts.append("</g>")
     parts.append("</g>")
-    if standalone:
+    if the_legend is not None:
         parts.append(_legend(the_legend, top=header + map_height))
     parts.append("</svg>")
     return "".join(parts)

@@ -15,7 +15,6 @@ from rapport.accountmaps.exports import (
     unknown_format_message,
 )
 from rapport.accountmaps.forms import MapFilterForm
-from rapport.accountmaps.layout import build_account_map
 from rapport.accounts.models import Account
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import require
@@ -36,9 +35,7 @@ def map_export(request: AppRequest, account_pk: int) -> HttpResponse:
         # as another.
         message = " ".join(str(error) for error in filters.errors["as_of"])
         return HttpResponseBadRequest(message, content_type="text/plain")
-    account_map = build_account_map(
-        account=account, filters=filters.map_filters, as_of=filters.as_of_moment
-    )
+    account_map = filters.build_map()
     return file_response(export_map(account_map, fmt))
 
 

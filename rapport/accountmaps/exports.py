@@ -18,7 +18,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 import resvg_py
-from django.db.models import TextChoices
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -35,6 +34,7 @@ from rapport.accountmaps.drawing import (
     REPORTING_LINE,
     STANCE_STYLES,
     UNKNOWN,
+    choice_label,
     legend,
     line_label,
     render_svg,
@@ -457,10 +457,10 @@ def _csv(account_map: AccountMap) -> bytes:
                 _csv_text(person.department),
                 person.manager_id or "",
                 _csv_text(emails.get(person.id, "")),
-                _choice_label(Stance, person.stance),
-                _choice_label(Influence, person.influence),
-                "; ".join(_choice_label(DecisionRole, role) for role in person.roles),
-                _choice_label(
+                choice_label(Stance, person.stance),
+                choice_label(Influence, person.influence),
+                "; ".join(choice_label(DecisionRole, role) for role in person.roles),
+                choice_label(
                     StakeholderStatus,
                     StakeholderStatus.LEFT if person.has_left else StakeholderStatus.ACTIVE,
                 ),
@@ -495,13 +495,3 @@ def _emails(account_map: AccountMap) -> dict[int, str]:
             .values_list("id", "email")
         )
     return dict(rows)
-
-
-def _choice_label(choices: type[TextChoices], value: str) -> str:
-    """The label of a choice, or the stored value if the choices no longer hold it."""
-    if not value:
-        return ""
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from rapport.accountmaps.layout import MapFilters
+from rapport.accountmaps.layout import AccountMap, MapFilters, build_account_map
 from rapport.accounts.models import Account
 from rapport.core.forms import VersionedFormMixin
 from rapport.stakeholders.choices import Influence, Stance
@@ -114,6 +114,7 @@ class MapFilterForm(forms.Form):
     collapsed = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data: QueryDict | None = None, *, account: Account) -> None:
+        self.account = account
         self.outline = map_outline(account)
         asked = str(data.get("department") or "") if data is not None else ""
         if data is not None and asked:
@@ -178,6 +179,13 @@ class MapFilterForm(forms.Form):
             return None
         next_midnight = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
         return timezone.make_aware(next_midnight) - datetime.timedelta(microseconds=1)
+
+    def build_map(self) -> AccountMap:
+        """The account's map as these filters ask for it: the page, its exports and the API
+        all draw it from here, so they show the same people."""
+        return build_account_map(
+            account=self.account, filters=self.map_filters, as_of=self.as_of_moment
+        )
 
     def query(self, *, collapsed: frozenset[int] | None = None) -> str:
         """These filters as a query string, optionally with other branches collapsed."""

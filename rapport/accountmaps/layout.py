@@ -9,7 +9,6 @@ their own tree, laid out side by side.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,9 +193,13 @@ def _apply_filters(cards: dict[int, MapPerson], filters: MapFilters) -> dict[int
             return False
         return not (filters.department and card.department.lower() != filters.department.lower())
 
-    hidden_by_collapse = _under_collapsed(cards, filters.collapsed)
+    # Built once: a big map opens with many branches collapsed, each walked twice below.
+    children = _children(cards)
+    hidden_counts = {pk: len(_descendants(pk, children)) for pk in filters.collapsed}
+    hidden_by_collapse = {
+        pk for root in filters.collapsed if root in cards for pk in _descendants(root, children)
+    }
     kept = {pk: card for pk, card in cards.items() if wanted(card) and pk not in hidden_by_collapse}
-    hidden_counts = {pk: sum(1 for _ in _descendants(pk, cards)) for pk in filters.collapsed}
     managers = {pk: _nearest_kept_manager(card, cards, kept) for pk, card in kept.items()}
     for pk, card in kept.items():
         card.manager_id = managers[pk]
@@ -212,8 +215,8 @@ def _children(cards: dict[int, MapPerson]) -> dict[int, list[int]]:
     return children
 
 
-def _descendants(root: int, cards: dict[int, MapPerson]) -> Iterable[int]:
-    children = _children(cards)
+def _descendants(root: int, children: dict[int, list[int]]) -> set[int]:
+    """Everyone under ``root``, however deep; a loop in old history data ends the walk."""
     stack = list(children.get(root, []))
     seen: set[int] = set()
     while stack:
@@ -221,16 +224,8 @@ def _descendants(root: int, cards: dict[int, MapPerson]) -> Iterable[int]:
         if current in seen:
             continue
         seen.add(current)
-        yield current
         stack.extend(children.get(current, []))
-
-
-def _under_collapsed(cards: dict[int, MapPerson], collapsed: frozenset[int]) -> set[int]:
-    hidden: set[int] = set()
-    for pk in collapsed:
-        if pk in cards:
-            hidden.update(_descendants(pk, cards))
-    return hidden
+    return seen
 
 
 def _nearest_kept_manager(

@@ -118,6 +118,10 @@ class Assessment:
     def flags(self) -> list[str]:
         return [finding.flag.value for finding in self.findings]
 
+    @property
+    def points_per_role(self) -> int:
+        return POINTS_PER_ROLE
+
 
 Rule = Callable[[Sequence[Person]], Finding | None]
 

@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from rapport.accountmaps.drawing import legend, render_svg
 from rapport.accountmaps.forms import MapFilterForm, MapMoveForm, MapNewPersonForm, MapPersonForm
-from rapport.accountmaps.layout import AccountMap, MapPerson, build_account_map
+from rapport.accountmaps.layout import AccountMap, MapPerson
 from rapport.accountmaps.risk import assess_account
 from rapport.accounts.models import Account
 from rapport.core.exceptions import NotAllowedError
@@ -26,6 +26,7 @@ from rapport.core.types import AppRequest
 from rapport.core.views_helpers import require, run_service
 from rapport.stakeholders import services
 from rapport.stakeholders.models import Stakeholder
+from rapport.stakeholders.selectors import relationship_owner_list
 
 # Format names are product names, the same in every language.
 EXPORT_FORMATS = (
@@ -50,11 +51,9 @@ def _person(account: Account, pk: int) -> Stakeholder:
     return get_object_or_404(people, account=account, pk=pk)
 
 
-def _draw(filters: MapFilterForm, account: Account) -> tuple[AccountMap, str]:
+def _draw(filters: MapFilterForm) -> tuple[AccountMap, str]:
     """The map the filters ask for, and its drawing with links that flip each branch."""
-    account_map = build_account_map(
-        account=account, filters=filters.map_filters, as_of=filters.as_of_moment
-    )
+    account_map = filters.build_map()
     collapsed = filters.map_filters.collapsed
 
     def toggle_href(person: MapPerson) -> str:
@@ -73,7 +72,7 @@ def _panel(
     context: dict[str, Any] = {
         "account": person.account,
         "person": person,
-        "owners": [owner.user for owner in person.relationship_owners.select_related("user")],
+        "owners": [owner.user for owner in relationship_owner_list(stakeholder=person)],
         "map_query": filters.query(),
         "is_history": filters.as_of_moment is not None,
         "can_change": can_change,
@@ -89,7 +88,7 @@ def account_map(request: AppRequest, account_pk: int) -> HttpResponse:
     """The account's map: toolbar, drawing, side panel and legend."""
     account = _account(account_pk)
     filters = MapFilterForm(request.GET, account=account)
-    account_map, svg = _draw(filters, account)
+    account_map, svg = _draw(filters)
     is_history = account_map.as_of is not None
     # Checked against a person of this account, as the edit views check each real person.
     someone = Stakeholder(account=account)
@@ -149,7 +148,7 @@ def map_person_edit(request: AppRequest, account_pk: int, pk: int) -> HttpRespon
         person.refresh_from_db()
         # Answered with 200 so htmx swaps the panel in, errors and all.
         return render(request, PANEL, _panel(request, filters, person, form=form))
-    _map, svg = _draw(filters, account)
+    _map, svg = _draw(filters)
     context = _panel(request, filters, _person(account, pk), just_saved=True, svg=svg)
     return render(request, PANEL, context)
 
@@ -174,7 +173,7 @@ def map_person_add(request: AppRequest, account_pk: int) -> HttpResponse:
             ),
         )
         if created is not None:
-            _map, svg = _draw(filters, account)
+            _map, svg = _draw(filters)
             context = _panel(request, filters, _person(account, created.pk), just_added=True)
             return render(request, PANEL, {**context, "svg": svg})
     context = {"account": account, "form": form, "map_query": filters.query()}
@@ -204,5 +203,5 @@ def map_person_move(request: AppRequest, account_pk: int, pk: int) -> JsonRespon
         if manager is not None
         else _("%(person)s now reports to nobody.") % {"person": person}
     )
-    _map, svg = _draw(MapFilterForm(request.GET, account=account), account)
+    _map, svg = _draw(MapFilterForm(request.GET, account=account))
     return JsonResponse({"message": message, "svg": svg})
