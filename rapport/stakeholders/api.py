@@ -111,17 +111,26 @@ class StakeholderPatch(InputSchema):
     notes: str | None = None
 
 
+def _person(stakeholder_id: int) -> Stakeholder:
+    return get_object_or_404(Stakeholder.objects.select_related("account"), pk=stakeholder_id)
+
+
+def _acting_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    return user
+
+
 @router.get("/stakeholders", response=Page[StakeholderOut])
 def list_stakeholders(
     request: HttpRequest, filters: Query[StakeholderFilter], paging: Query[PageQuery]
 ) -> dict[str, Any]:
-    queryset = selectors.stakeholder_list(user=request.user, filters=filters)  # type: ignore[arg-type]
+    queryset = selectors.stakeholder_list(user=_acting_user(request), filters=filters)
     return page_of(queryset, paging)
 
 
 @router.get("/stakeholders/{stakeholder_id}", response=StakeholderOut)
 def get_stakeholder(request: HttpRequest, stakeholder_id: RecordId) -> Stakeholder:
-    return selectors.stakeholder_detail(user=request.user, pk=stakeholder_id)  # type: ignore[arg-type]
+    return selectors.stakeholder_detail(user=_acting_user(request), pk=stakeholder_id)
 
 
 @router.post("/stakeholders", response={201: StakeholderOut})
@@ -131,7 +140,9 @@ def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> Status[S
         data, {"account": Account.objects.all(), "reports_to": Stakeholder.objects.all()}
     )
     account = data.pop("account")
-    stakeholder = services.stakeholder_create(account=account, acting_user=request.user, data=data)  # type: ignore[arg-type]
+    stakeholder = services.stakeholder_create(
+        account=account, acting_user=_acting_user(request), data=data
+    )
     return Status(201, stakeholder)
 
 
@@ -139,16 +150,13 @@ def create_stakeholder(request: HttpRequest, payload: StakeholderIn) -> Status[S
 def update_stakeholder(
     request: HttpRequest, stakeholder_id: RecordId, payload: StakeholderPatch
 ) -> Stakeholder:
-    stakeholder = get_object_or_404(
-        Stakeholder.objects.select_related("account"), pk=stakeholder_id
-    )
+    stakeholder = _person(stakeholder_id)
     sent = nulls_to_blanks(payload.dict(exclude_unset=True), Stakeholder)
     version = sent.pop("version", None)
     data = resolve_references(sent, {"reports_to": Stakeholder.objects.all()})
-    user: User = request.user  # type: ignore[assignment]
     return services.stakeholder_update(
         stakeholder=stakeholder,
-        acting_user=user,
+        acting_user=_acting_user(request),
         data=data,
         expected_version=version,
     )
@@ -157,10 +165,9 @@ def update_stakeholder(
 @router.delete("/stakeholders/{stakeholder_id}", response={204: None})
 def delete_stakeholder(request: HttpRequest, stakeholder_id: RecordId) -> Status[None]:
     """Moves the person to the trash, from which an administrator can restore them."""
-    stakeholder = get_object_or_404(
-        Stakeholder.objects.select_related("account"), pk=stakeholder_id
+    services.stakeholder_delete(
+        stakeholder=_person(stakeholder_id), acting_user=_acting_user(request)
     )
-    services.stakeholder_delete(stakeholder=stakeholder, acting_user=request.user)  # type: ignore[arg-type]
     return Status(204, None)
 
 
@@ -184,15 +191,6 @@ class RelationshipOwnerPatch(InputSchema):
     """The strength, 0 to 100, or null while unknown."""
 
     strength: int | None = Field(ge=0, le=100)
-
-
-def _person(stakeholder_id: int) -> Stakeholder:
-    return get_object_or_404(Stakeholder.objects.select_related("account"), pk=stakeholder_id)
-
-
-def _acting_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
 
 
 @router.get("/stakeholders/{stakeholder_id}/owners", response=list[RelationshipOwnerOut])

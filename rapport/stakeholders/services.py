@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -54,9 +54,7 @@ def stakeholder_create(
     require_permission(acting_user, "stakeholders.add_stakeholder", account)
     stakeholder = Stakeholder(account=account)
     apply_fields(stakeholder, data, STAKEHOLDER_FIELDS)
-    stakeholder.full_clean()
-    stakeholder._history_user = acting_user  # type: ignore[attr-defined]
-    stakeholder.save()
+    _save(stakeholder, acting_user=acting_user)
     return stakeholder
 
 
@@ -70,9 +68,7 @@ def stakeholder_update(
 ) -> Stakeholder:
     """Change a person, refusing the change if someone else saved it first."""
     require_permission(acting_user, "stakeholders.change_stakeholder", stakeholder)
-    locked = lock_versioned(Stakeholder, pk=stakeholder.pk, expected_version=expected_version)
-    if locked.in_trash:
-        raise ValidationError(_("This person is in the trash; restore them before editing."))
+    locked = _lock_person(stakeholder.pk, expected_version=expected_version)
     changed = apply_fields(locked, data, STAKEHOLDER_FIELDS)
     if not changed:
         return locked
@@ -151,6 +147,9 @@ FRIENDLY_STANCES = (Stance.ADVOCATE, Stance.SUPPORTER)
 # Either way round, these say the same thing: recording both directions would be a duplicate.
 SYMMETRIC_KINDS = (RelationshipKind.ALLIED_WITH, RelationshipKind.IN_CONFLICT_WITH)
 
+# The ties a person has that change under their lock, like the person themselves.
+TieT = TypeVar("TieT", RelationshipOwner, AccountLink, JobPosition)
+
 # The roles of a typical buying committee, in the order a map is usually filled in, with the
 # name a placeholder for each one carries until someone real is found.
 BUYING_COMMITTEE = (
@@ -163,12 +162,19 @@ BUYING_COMMITTEE = (
 )
 
 
-def _lock_person(stakeholder: Stakeholder) -> Stakeholder:
+def _lock_person(pk: int, *, expected_version: int | None = None) -> Stakeholder:
     """Lock a person for the rest of the transaction, so their ties change one writer at a time."""
-    locked = Stakeholder.all_objects.select_for_update().get(pk=stakeholder.pk)
+    locked = lock_versioned(Stakeholder, pk=pk, expected_version=expected_version)
     if locked.in_trash:
         raise ValidationError(_("This person is in the trash; restore them before editing."))
     return locked
+
+
+def _current_tie(tie: TieT, *, acting_user: User, related: tuple[str, ...] = ()) -> TieT | None:
+    """A person's tie read afresh under the lock of its person; None if removed meanwhile."""
+    require_permission(acting_user, "stakeholders.change_stakeholder", tie.stakeholder)
+    _lock_person(tie.stakeholder_id)
+    return type(tie)._default_manager.select_related(*related).filter(pk=tie.pk).first()
 
 
 def _save(instance: Any, *, acting_user: User) -> None:
@@ -198,7 +204,7 @@ def relationship_owner_add(
 ) -> RelationshipOwner:
     """Name one of our active users as an owner of the relationship with a person."""
     require_permission(acting_user, "stakeholders.change_stakeholder", stakeholder)
-    person = _lock_person(stakeholder)
+    person = _lock_person(stakeholder.pk)
     if not user.is_active:
         raise ValidationError({"user": _("Only an active user can own a relationship.")})
     owner = RelationshipOwner(stakeholder=person, user=user, strength=strength)
@@ -211,9 +217,7 @@ def relationship_owner_set_strength(
     *, owner: RelationshipOwner, strength: int | None, acting_user: User
 ) -> RelationshipOwner:
     """Change how strong our person's relationship with a stakeholder is (0 to 100, or unknown)."""
-    require_permission(acting_user, "stakeholders.change_stakeholder", owner.stakeholder)
-    _lock_person(owner.stakeholder)
-    locked = RelationshipOwner.objects.select_related("user").filter(pk=owner.pk).first()
+    locked = _current_tie(owner, acting_user=acting_user, related=("user",))
     if locked is None:
         raise ValidationError(_("Someone took this owner off the relationship meanwhile."))
     if locked.strength == strength:
@@ -226,9 +230,7 @@ def relationship_owner_set_strength(
 @transaction.atomic
 def relationship_owner_remove(*, owner: RelationshipOwner, acting_user: User) -> None:
     """Take one of our people off a relationship; the history keeps that they owned it."""
-    require_permission(acting_user, "stakeholders.change_stakeholder", owner.stakeholder)
-    _lock_person(owner.stakeholder)
-    locked = RelationshipOwner.objects.filter(pk=owner.pk).first()
+    locked = _current_tie(owner, acting_user=acting_user)
     if locked is not None:
         _delete(locked, acting_user=acting_user)
 
@@ -247,7 +249,7 @@ def stakeholder_relationship_add(
 ) -> StakeholderRelationship:
     """Record how one person stands with another of the same account."""
     require_permission(acting_user, "stakeholders.change_stakeholder", source)
-    person = _lock_person(source)
+    person = _lock_person(source.pk)
     if not Stakeholder.objects.filter(pk=target.pk).exists():
         raise ValidationError({"target": _("This person is in the trash.")})
     relationship = StakeholderRelationship(
@@ -289,7 +291,7 @@ def account_link_add(
 ) -> AccountLink:
     """Tie a person to an account other than their own: a holding, a subsidiary, a partner."""
     require_permission(acting_user, "stakeholders.change_stakeholder", stakeholder)
-    person = _lock_person(stakeholder)
+    person = _lock_person(stakeholder.pk)
     link = AccountLink(
         stakeholder=person,
         account=account,
@@ -314,9 +316,7 @@ def account_link_update(
     *, link: AccountLink, acting_user: User, data: Mapping[str, Any]
 ) -> AccountLink:
     """Change the role or the dates of a person's tie to another account."""
-    require_permission(acting_user, "stakeholders.change_stakeholder", link.stakeholder)
-    _lock_person(link.stakeholder)
-    locked = AccountLink.objects.select_related("account").filter(pk=link.pk).first()
+    locked = _current_tie(link, acting_user=acting_user, related=("account",))
     if locked is None:
         raise ValidationError(_("Someone removed this link meanwhile."))
     if "role" in data:
@@ -329,9 +329,7 @@ def account_link_update(
 @transaction.atomic
 def account_link_remove(*, link: AccountLink, acting_user: User) -> None:
     """Remove a person's tie to another account; the history keeps it."""
-    require_permission(acting_user, "stakeholders.change_stakeholder", link.stakeholder)
-    _lock_person(link.stakeholder)
-    locked = AccountLink.objects.filter(pk=link.pk).first()
+    locked = _current_tie(link, acting_user=acting_user)
     if locked is not None:
         _delete(locked, acting_user=acting_user)
 
@@ -353,9 +351,7 @@ def stakeholder_make_primary(*, link: AccountLink, acting_user: User) -> Primary
     require_permission(acting_user, "stakeholders.change_stakeholder", link.stakeholder)
     # They join the other account's map: whoever does this must be able to edit that map too.
     require_permission(acting_user, "stakeholders.add_stakeholder", link.account)
-    person = lock_versioned(Stakeholder, pk=link.stakeholder_id, expected_version=None)
-    if person.in_trash:
-        raise ValidationError(_("This person is in the trash; restore them before editing."))
+    person = _lock_person(link.stakeholder_id)
     locked_link = AccountLink.objects.select_related("account").filter(pk=link.pk).first()
     if locked_link is None or locked_link.stakeholder_id != person.pk:
         raise ValidationError(_("This link no longer exists."))
@@ -414,7 +410,7 @@ def job_position_add(
 ) -> JobPosition:
     """Add a step to a person's job history; an account's name stands for an empty company."""
     require_permission(acting_user, "stakeholders.change_stakeholder", stakeholder)
-    person = _lock_person(stakeholder)
+    person = _lock_person(stakeholder.pk)
     position = JobPosition(
         stakeholder=person,
         company=company.strip() or (account.name if account is not None else ""),
@@ -430,9 +426,7 @@ def job_position_add(
 @transaction.atomic
 def job_position_remove(*, position: JobPosition, acting_user: User) -> None:
     """Remove a step from a person's job history; the history keeps it."""
-    require_permission(acting_user, "stakeholders.change_stakeholder", position.stakeholder)
-    _lock_person(position.stakeholder)
-    locked = JobPosition.objects.filter(pk=position.pk).first()
+    locked = _current_tie(position, acting_user=acting_user)
     if locked is not None:
         _delete(locked, acting_user=acting_user)
 
@@ -473,9 +467,7 @@ def stakeholder_record_move(
     # They are marked as left, their open positions end and a new one starts; when the
     # company is one of our accounts, the person is added to its people as well.
     require_permission(acting_user, "stakeholders.change_stakeholder", stakeholder)
-    person = lock_versioned(Stakeholder, pk=stakeholder.pk, expected_version=None)
-    if person.in_trash:
-        raise ValidationError(_("This person is in the trash; restore them before editing."))
+    person = _lock_person(stakeholder.pk)
     company = company.strip() or (account.name if account is not None else "")
     if not company:
         raise ValidationError({"company": _("Say which company they moved to.")})

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from rapport.accounts.models import Account
 from rapport.accounts.selectors import account_suggestions
-from rapport.core.exceptions import NotAllowedError
+from rapport.core.exceptions import NotAllowedError, StaleVersionError
 from rapport.core.history import history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
@@ -163,8 +164,28 @@ def _attempt(call: Callable[[], ResultT]) -> tuple[ResultT | None, list[str]]:
         return call(), []
     except ValidationError as error:
         return None, error.messages
+    except StaleVersionError as error:
+        return None, [str(error.message)]
     except NotAllowedError as error:
         raise PermissionDenied from error
+
+
+def _add_on_card(
+    request: AppRequest,
+    stakeholder: Stakeholder,
+    card: str,
+    form_name: str,
+    form: BaseForm,
+    call: Callable[[], ResultT],
+    notice: Callable[[ResultT], str],
+) -> HttpResponse:
+    """Add something on one card of a person's page: the card with a notice, or, if the form
+    or the service refused, with the form (under ``form_name`` in the card's context)."""
+    if form.is_valid():
+        added = run_service(form, call)
+        if added is not None:
+            return _changed(request, stakeholder, card, notice(added))
+    return _refused(request, stakeholder, card, **{form_name: form})
 
 
 @login_required
@@ -205,8 +226,7 @@ def stakeholder_create(request: AppRequest, account_pk: int) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def stakeholder_edit(request: AppRequest, pk: int) -> HttpResponse:
-    stakeholder = _get_stakeholder(request, pk)
-    require(request, "stakeholders.change_stakeholder", stakeholder)
+    stakeholder = _editable_stakeholder(request, pk)
     form = StakeholderForm(request.POST or None, instance=stakeholder, account=stakeholder.account)
     if request.method == "POST" and form.is_valid():
         saved = run_service(
@@ -237,12 +257,16 @@ def stakeholder_edit(request: AppRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def stakeholder_mark_left(request: AppRequest, pk: int) -> HttpResponse:
-    stakeholder = _get_stakeholder(request, pk)
-    require(request, "stakeholders.change_stakeholder", stakeholder)
-    services.stakeholder_mark_left(stakeholder=stakeholder, acting_user=request.user)
-    messages.success(
-        request, _("%(name)s is marked as having left.") % {"name": stakeholder.full_name}
+    stakeholder = _editable_stakeholder(request, pk)
+    _done, errors = _attempt(
+        lambda: services.stakeholder_mark_left(stakeholder=stakeholder, acting_user=request.user)
     )
+    for error in errors:
+        messages.error(request, error)
+    if not errors:
+        messages.success(
+            request, _("%(name)s is marked as having left.") % {"name": stakeholder.full_name}
+        )
     return redirect(stakeholder)
 
 
@@ -251,7 +275,13 @@ def stakeholder_mark_left(request: AppRequest, pk: int) -> HttpResponse:
 def stakeholder_delete(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _get_stakeholder(request, pk)
     require(request, "stakeholders.delete_stakeholder", stakeholder)
-    services.stakeholder_delete(stakeholder=stakeholder, acting_user=request.user)
+    _done, errors = _attempt(
+        lambda: services.stakeholder_delete(stakeholder=stakeholder, acting_user=request.user)
+    )
+    if errors:
+        for error in errors:
+            messages.error(request, error)
+        return redirect(stakeholder)
     messages.success(
         request,
         _("%(name)s moved to the trash. An administrator can restore them.")
@@ -300,23 +330,20 @@ def stakeholder_restore(request: AppRequest, pk: int) -> HttpResponse:
 def owner_add(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _editable_stakeholder(request, pk)
     form = RelationshipOwnerForm(request.POST, stakeholder=stakeholder)
-    if form.is_valid():
-        owner = run_service(
-            form,
-            lambda: services.relationship_owner_add(
-                stakeholder=stakeholder,
-                user=form.cleaned_data["user"],
-                strength=form.cleaned_data["strength"],
-                acting_user=request.user,
-            ),
-        )
-        if owner is not None:
-            notice = _("%(user)s now owns the relationship with %(name)s.") % {
-                "user": owner.user,
-                "name": stakeholder.full_name,
-            }
-            return _changed(request, stakeholder, "owners", notice)
-    return _refused(request, stakeholder, "owners", owner_form=form)
+    return _add_on_card(
+        request,
+        stakeholder,
+        "owners",
+        "owner_form",
+        form,
+        lambda: services.relationship_owner_add(
+            stakeholder=stakeholder, acting_user=request.user, **form.cleaned_data
+        ),
+        lambda owner: (
+            _("%(user)s now owns the relationship with %(name)s.")
+            % {"user": owner.user, "name": stakeholder.full_name}
+        ),
+    )
 
 
 @login_required
@@ -360,20 +387,17 @@ def owner_remove(request: AppRequest, pk: int, owner_pk: int) -> HttpResponse:
 def relationship_add(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _editable_stakeholder(request, pk)
     form = StakeholderRelationshipForm(request.POST, stakeholder=stakeholder)
-    if form.is_valid():
-        relationship = run_service(
-            form,
-            lambda: services.stakeholder_relationship_add(
-                source=stakeholder,
-                target=form.cleaned_data["target"],
-                kind=form.cleaned_data["kind"],
-                note=form.cleaned_data["note"],
-                acting_user=request.user,
-            ),
-        )
-        if relationship is not None:
-            return _changed(request, stakeholder, "relationships", _("Relationship recorded."))
-    return _refused(request, stakeholder, "relationships", relationship_form=form)
+    return _add_on_card(
+        request,
+        stakeholder,
+        "relationships",
+        "relationship_form",
+        form,
+        lambda: services.stakeholder_relationship_add(
+            source=stakeholder, acting_user=request.user, **form.cleaned_data
+        ),
+        lambda _relationship: _("Relationship recorded."),
+    )
 
 
 @login_required
@@ -396,20 +420,20 @@ def relationship_remove(request: AppRequest, pk: int, relationship_pk: int) -> H
 def link_add(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _editable_stakeholder(request, pk)
     form = AccountLinkForm(request.POST, stakeholder=stakeholder)
-    if form.is_valid():
-        link = run_service(
-            form,
-            lambda: services.account_link_add(
-                stakeholder=stakeholder, acting_user=request.user, **form.cleaned_data
-            ),
-        )
-        if link is not None:
-            notice = _("%(name)s is now linked to %(account)s.") % {
-                "name": stakeholder.full_name,
-                "account": link.account.name,
-            }
-            return _changed(request, stakeholder, "links", notice)
-    return _refused(request, stakeholder, "links", link_form=form)
+    return _add_on_card(
+        request,
+        stakeholder,
+        "links",
+        "link_form",
+        form,
+        lambda: services.account_link_add(
+            stakeholder=stakeholder, acting_user=request.user, **form.cleaned_data
+        ),
+        lambda link: (
+            _("%(name)s is now linked to %(account)s.")
+            % {"name": stakeholder.full_name, "account": link.account.name}
+        ),
+    )
 
 
 @login_required
@@ -491,16 +515,17 @@ def link_make_primary(request: AppRequest, pk: int, link_pk: int) -> HttpRespons
 def position_add(request: AppRequest, pk: int) -> HttpResponse:
     stakeholder = _editable_stakeholder(request, pk)
     form = JobPositionForm(request.POST, stakeholder=stakeholder)
-    if form.is_valid():
-        position = run_service(
-            form,
-            lambda: services.job_position_add(
-                stakeholder=stakeholder, acting_user=request.user, **form.cleaned_data
-            ),
-        )
-        if position is not None:
-            return _changed(request, stakeholder, "positions", _("Position added."))
-    return _refused(request, stakeholder, "positions", position_form=form)
+    return _add_on_card(
+        request,
+        stakeholder,
+        "positions",
+        "position_form",
+        form,
+        lambda: services.job_position_add(
+            stakeholder=stakeholder, acting_user=request.user, **form.cleaned_data
+        ),
+        lambda _position: _("Position added."),
+    )
 
 
 @login_required

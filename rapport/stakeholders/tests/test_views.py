@@ -111,3 +111,18 @@ def test_history_page_lists_changes_with_old_and_new_values(
     content = client.get(f"/stakeholders/{person.pk}/history/").content.decode()
     assert "Director" in content and "VP Engineering" in content
     assert str(personas.owner) in content
+
+
+def test_a_refused_mark_as_left_shows_a_message_not_an_error(
+    client: Client, personas: Personas
+) -> None:
+    person = personas.stakeholder
+    # A manager from another account slipped in underneath the forms: saving is refused.
+    stranger = StakeholderFactory(account=personas.other_account)
+    Stakeholder.objects.filter(pk=person.pk).update(reports_to=stranger)
+    client.force_login(personas.owner)
+    response = client.post(f"/stakeholders/{person.pk}/left/", follow=True)
+    assert response.status_code == 200
+    assert "same account" in response.content.decode()
+    person.refresh_from_db()
+    assert person.status == "active"
