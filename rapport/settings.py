@@ -34,6 +34,16 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name} must be a boolean (1/0, true/false, yes/no), not {raw!r}")
 
 
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -79,10 +89,12 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "simple_history",
     "ninja",
+    "huey.contrib.djhuey",
     "rapport.core",
     "rapport.users",
     "rapport.accounts",
     "rapport.stakeholders",
+    "rapport.communications",
     "rapport.workspace",
     "rapport.accountmaps",
     "rapport.demo",
@@ -121,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rapport.communications.context_processors.today_counts",
             ],
         },
     }
@@ -171,6 +184,20 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Rapport <rapport@localhost>")
+
+# Background work (Huey): a SQLite queue in the data directory, or Redis when REDIS_URL is set
+# so that workers on many machines share it. `rapport worker` runs the consumer and the
+# periodic jobs (daily digests, nightly refreshes). RAPPORT_TASKS_IMMEDIATE runs tasks inline.
+HUEY: dict[str, object] = {
+    "name": "rapport",
+    "immediate": env_bool("RAPPORT_TASKS_IMMEDIATE", False),
+    "utc": True,
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+}
+if REDIS_URL:
+    HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+else:
+    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")}
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
@@ -263,6 +290,8 @@ if not DEBUG:
 
 # Rapport's own settings.
 RAPPORT_PAGE_SIZE = 25
+# The address people reach Rapport at, for links in e-mails and calendar feeds.
+RAPPORT_BASE_URL = env_str("RAPPORT_BASE_URL", "http://localhost:8000")
 RAPPORT_API_MAX_PAGE_SIZE = 200
 
 LOGGING = {
@@ -271,3 +300,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("RAPPORT_LOG_LEVEL", "WARNING")},
 }
+
+# Communications: when an account counts as untouched, when a decision maker counts as
+# disengaged, the largest e-mail or calendar upload read, and the hour of the daily digest.
+RAPPORT_UNTOUCHED_DAYS = env_int("RAPPORT_UNTOUCHED_DAYS", 45)
+RAPPORT_DISENGAGED_DAYS = env_int("RAPPORT_DISENGAGED_DAYS", 90)
+RAPPORT_UPLOAD_MAX_BYTES = env_int("RAPPORT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+RAPPORT_DIGEST_HOUR = env_int("RAPPORT_DIGEST_HOUR", 7)

@@ -76,8 +76,10 @@ class Account(VersionedModel):
     )
     description = models.TextField(_("description"), blank=True)
     is_archived = models.BooleanField(_("archived"), default=False)
+    # Derived from the communications log (the latest exchange with anyone at the client).
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_name", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["search_name", "updated_at", "last_contact_at"])
 
     class Meta:
         ordering: ClassVar[list[str]] = ["search_name", "id"]
@@ -89,6 +91,7 @@ class Account(VersionedModel):
             models.Index(fields=["tier", "search_name"], name="account_tier_name"),
             models.Index(fields=["lifecycle_stage", "search_name"], name="account_stage_name"),
             models.Index(fields=["search_name"], name="account_name"),
+            models.Index(fields=["owner", "last_contact_at"], name="account_owner_contact"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

@@ -10,3 +10,4 @@ import tempfile
 
 os.environ.setdefault("RAPPORT_DEBUG", "1")
 os.environ.setdefault("RAPPORT_DATA_DIR", tempfile.mkdtemp(prefix="rapport-test-"))
+os.environ.setdefault("RAPPORT_TASKS_IMMEDIATE", "1")

@@ -90,6 +90,8 @@ class Stakeholder(VersionedModel):
         default=False,
         help_text=_("A person still to identify, put on the map to show a role nobody fills."),
     )
+    # Derived from the communications log: the latest exchange this person took part in.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -100,7 +102,9 @@ class Stakeholder(VersionedModel):
         related_name="+",
     )
 
-    history = HistoricalRecords(excluded_fields=["search_name", "search_last_name", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["search_name", "search_last_name", "updated_at", "last_contact_at"]
+    )
 
     objects = ActiveStakeholderManager()
     all_objects = StakeholderQuerySet.as_manager()
