@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from typing import Any, Generic, TypeVar, overload
 
 from django.core.paginator import Page, Paginator
@@ -47,12 +48,41 @@ class OrderedRows(Generic[ModelT]):
         return [rows[pk] for pk in wanted if pk in rows]
 
 
+class CappedPaginator(Paginator):
+    """Counts at most ``cap`` rows, so a list of millions costs a bounded count.
+
+    ``SELECT COUNT(*)`` over ten million rows reads them all; counting a ``LIMIT cap + 1``
+    subquery stops early. Beyond the cap the pages are not offered: the reader narrows the
+    filters instead (``is_capped`` tells the template to say so).
+    """
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.queryset = object_list
+        self.cap = cap
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.queryset[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def is_capped(self) -> bool:
+        return self._counted > self.cap
+
+
 def paginate(
     queryset: QuerySet[Any] | Sequence[Any] | OrderedRows[Any],
     *,
     page: int | str | None,
     per_page: int,
+    count_cap: int | None = None,
 ) -> Page[Any]:
     """The requested page, or the nearest valid one for a bad or out-of-range number."""
+    if count_cap is not None and isinstance(queryset, QuerySet):
+        return CappedPaginator(queryset, per_page, cap=count_cap).get_page(page)
     paginator = Paginator(queryset, per_page)
     return paginator.get_page(page)

@@ -47,11 +47,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _attempt in range(100):
+        # The worker imports the whole app before it answers; on a busy machine that takes a
+        # few seconds, so wait on a deadline (a read timeout is an OSError, like a refusal).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310  # our own local server
+                urllib.request.urlopen(base + "/healthz", timeout=10)  # noqa: S310  # our own local server
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:
                 time.sleep(0.1)
         yield base
     finally:
