@@ -58,3 +58,5 @@ class AccountSort(models.TextChoices):
     TIER = "tier", _("Tier")
     COVERAGE = "coverage", _("Least covered first")
     COVERAGE_DESC = "-coverage", _("Best covered first")
+    LAST_CONTACT = "last_contact", _("Longest without contact first")
+    LAST_CONTACT_DESC = "-last_contact", _("Most recently contacted first")

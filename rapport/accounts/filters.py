@@ -85,6 +85,15 @@ class AccountFilter(InputSchema):
             )
             ordered = coverage.desc() if sort.startswith("-") else coverage.asc()
             return [ordered, "search_name", "id"]
+        if sort in {"last_contact", "-last_contact"}:
+            # An account nobody has talked to yet is the quietest of all.
+            contact = F("last_contact_at")
+            ordered = (
+                contact.desc(nulls_last=True)
+                if sort.startswith("-")
+                else contact.asc(nulls_first=True)
+            )
+            return [ordered, "search_name", "id"]
         if sort == "-employees":
             return [F("employees").desc(nulls_last=True), "search_name", "id"]
         return [sort, "search_name", "id"]

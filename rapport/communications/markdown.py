@@ -18,10 +18,11 @@ def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     parser.enable(["table", "strikethrough"])
 
-    def render_link_open(tokens, index, options, env):  # type: ignore[no-untyped-def]
+    # markdown-it binds render rules to the renderer: the first argument is the renderer.
+    def render_link_open(renderer, tokens, index, options, env):  # type: ignore[no-untyped-def]
         tokens[index].attrSet("rel", "noopener noreferrer nofollow")
         tokens[index].attrSet("target", "_blank")
-        return parser.renderer.renderToken(tokens, index, options, env)
+        return renderer.renderToken(tokens, index, options, env)
 
     parser.add_render_rule("link_open", render_link_open)
     return parser

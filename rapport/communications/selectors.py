@@ -162,3 +162,66 @@ def strengths_for(*, stakeholder_ids: list[int]) -> dict[tuple[int, int], Relati
     """Computed strengths keyed by (user id, stakeholder id), for the account map."""
     rows = RelationshipStrength.objects.filter(stakeholder_id__in=stakeholder_ids)
     return {(row.user_id, row.stakeholder_id): row for row in rows}
+
+
+def touchpoint_list(*, user: User) -> QuerySet[Touchpoint]:
+    """Every touchpoint of the book (anyone signed in reads the log), with what a row shows."""
+    queryset = Touchpoint.objects.select_related("account", "logged_by").prefetch_related(
+        "stakeholders", "users"
+    )
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.order_by("-occurred_at", "-id")
+
+
+def task_detail(*, pk: int) -> Task:
+    return Task.objects.select_related(
+        "account", "assignee", "touchpoint", "created_by", "completed_by"
+    ).get(pk=pk)
+
+
+def touchpoints_with_stakeholder(*, stakeholder_id: int, limit: int = 5) -> list[Touchpoint]:
+    """The latest touchpoints a client person took part in, newest first."""
+    # Imported here: functions are only ever appended to this module, its imports left alone.
+    from rapport.communications.models import TouchpointStakeholder
+
+    taken_part = TouchpointStakeholder.objects.filter(stakeholder_id=stakeholder_id)
+    return list(
+        Touchpoint.objects.filter(
+            pk__in=taken_part.order_by("-occurred_at").values("touchpoint_id")[:limit]
+        )
+        .select_related("logged_by")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def mark_changeable_tasks(*, user: User, tasks: list[Task]) -> None:
+    """Set ``can_change`` on each task of a list, in at most one query for the whole list.
+
+    Mirrors the ``communications.change_task`` rule, whose account-team test would otherwise
+    run a query for every row.
+    """
+    from rapport.users.rules import is_manager_of_the_book
+
+    may_write = user.is_authenticated and user.is_active and not user.is_read_only
+    if not may_write or is_manager_of_the_book.test(user):
+        for task in tasks:
+            task.can_change = may_write  # type: ignore[attr-defined]
+        return
+    others = {
+        task.account_id
+        for task in tasks
+        if task.account_id and user.pk not in (task.assignee_id, task.created_by_id)
+    }
+    editable: set[int] = set()
+    if others:
+        teams = TeamMember.objects.current().filter(user=user).values("account_id")
+        editable = set(
+            Account.objects.filter(Q(owner=user) | Q(pk__in=teams), pk__in=others).values_list(
+                "pk", flat=True
+            )
+        )
+    for task in tasks:
+        task.can_change = (  # type: ignore[attr-defined]
+            user.pk in (task.assignee_id, task.created_by_id) or task.account_id in editable
+        )

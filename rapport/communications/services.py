@@ -634,3 +634,29 @@ def calendar_feed_revoke(*, user: User) -> int:
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+@transaction.atomic
+def touchpoint_create_with_follow_up(
+    *,
+    acting_user: User,
+    account: Account,
+    data: Mapping[str, Any],
+    stakeholders: Iterable[Stakeholder] = (),
+    users: Iterable[User] | None = None,
+    follow_up: Mapping[str, Any] | None = None,
+) -> Touchpoint:
+    """Log an exchange and, when asked, the follow-up task it calls for: both or neither."""
+    touchpoint = touchpoint_create(
+        acting_user=acting_user,
+        account=account,
+        data=data,
+        stakeholders=stakeholders,
+        users=users,
+    )
+    if follow_up:
+        task_create(
+            acting_user=acting_user,
+            data={**follow_up, "account": account, "touchpoint": touchpoint},
+        )
+    return touchpoint
