@@ -10,6 +10,7 @@ from ninja.security import django_auth
 
 from rapport.accountmaps.api import router as accountmaps_router
 from rapport.accounts.api import router as accounts_router
+from rapport.communications.api import router as communications_router
 from rapport.core.exceptions import NotAllowedError, StaleVersionError
 from rapport.stakeholders.api import router as stakeholders_router
 from rapport.users.auth import BearerToken
@@ -18,8 +19,11 @@ api = NinjaAPI(
     title="Rapport API",
     version="1",
     description=(
-        "Accounts, account teams and stakeholders. "
-        "Authenticate with `Authorization: Bearer <token>`."
+        "Accounts, account teams, stakeholders and account maps; touchpoints, follow-up tasks, "
+        "account timelines and communication cadences. "
+        "Authenticate with `Authorization: Bearer <token>`. Lists are paginated (`page`, "
+        "`page_size`); invalid data answers 422 field by field, a `PATCH` with a stale "
+        "`version` answers 409."
     ),
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
@@ -27,6 +31,7 @@ api = NinjaAPI(
 api.add_router("", accounts_router)
 api.add_router("", stakeholders_router)
 api.add_router("", accountmaps_router)
+api.add_router("", communications_router)
 
 
 # Model fields that the API takes as ids: their errors point at the name the client sent.
@@ -39,7 +44,18 @@ REFERENCE_FIELDS = {
     "account",
     "source",
     "target",
+    "assignee",
+    "touchpoint",
 }
+# Many-to-many fields the API takes as a list of ids.
+REFERENCE_LISTS = {"stakeholders": "stakeholder_ids", "users": "user_ids"}
+
+
+def _client_field(field: str) -> str:
+    """The name the client sent for a model field."""
+    if field in REFERENCE_LISTS:
+        return REFERENCE_LISTS[field]
+    return f"{field}_id" if field in REFERENCE_FIELDS else field
 
 
 @api.exception_handler(ValidationError)
@@ -50,7 +66,7 @@ def validation_error(request: HttpRequest, error: ValidationError) -> HttpRespon
         for field, messages in error.message_dict.items():
             location = ["body", "payload"]
             if field != NON_FIELD_ERRORS:
-                location.append(f"{field}_id" if field in REFERENCE_FIELDS else field)
+                location.append(_client_field(field))
             detail.append({"loc": location, "msg": " ".join(messages), "type": "validation_error"})
     else:
         detail.append(

@@ -83,10 +83,20 @@ def _worth_sending(view: TodayView) -> bool:
 
 
 def build_message(*, user: User, view: TodayView) -> EmailMultiAlternatives:
+    """The digest in the active language: a plain-text body with an HTML alternative."""
+    base_url = settings.RAPPORT_BASE_URL.rstrip("/")
     context = {
         "user": user,
         "view": view,
-        "today_url": settings.RAPPORT_BASE_URL.rstrip("/") + reverse("communications:today"),
+        # Links in an e-mail must be absolute; each record's path is appended to this.
+        "base_url": base_url,
+        "today_url": base_url + reverse("communications:today"),
+        "calendar_url": base_url + reverse("communications:calendar"),
+        "total": view.overdue_cadence_count + view.due_soon_cadence_count + view.task_count,
+        # The lists stop at a page's worth; the rest is a link away.
+        "more_overdue": view.overdue_cadence_count - len(view.overdue_cadences),
+        "more_due_soon": view.due_soon_cadence_count - len(view.due_soon_cadences),
+        "more_tasks": view.task_count - len(view.tasks),
     }
     subject = render_to_string("communications/email/digest_subject.txt", context).strip()
     text = render_to_string("communications/email/digest.txt", context)
