@@ -273,3 +273,373 @@ CHAMPION_TITLES = ["Director of Operations", "Head of IT Infrastructure", "Enter
 STANCES = (
     ["advocate"] * 3 + ["supporter"] * 6 + ["neutral"] * 6 + ["skeptic"] * 3 + ["opponent"] * 2
 )
+
+# Communications. Each exchange reads in the client's language: French for accounts in French-
+# speaking countries, English elsewhere. An entry is (subject, Markdown notes, outcome, next
+# step); the next step, when there is one, also becomes a follow-up task.
+FRENCH_SPEAKING_COUNTRIES = {"FR", "BE", "CH", "LU"}
+Exchange = tuple[str, str, str, str]
+EXCHANGES: dict[str, list[tuple[Exchange, Exchange]]] = {
+    "call": [
+        (
+            (
+                "Monthly check-in",
+                "- Adoption steady across the teams\n- Asked about the **reporting** module",
+                "On track",
+                "Send the reporting module overview",
+            ),
+            (
+                "Point mensuel",
+                "- Adoption stable dans les équipes\n- Question sur le module de **reporting**",
+                "Tout est en ordre",
+                "Envoyer la présentation du module de reporting",
+            ),
+        ),
+        (
+            (
+                "Licence count review",
+                "Usage is at 92 % of seats; a second site goes live in the spring.",
+                "Expansion likely next quarter",
+                "Prepare an expansion quote",
+            ),
+            (
+                "Revue du nombre de licences",
+                "Utilisation à 92 % des licences ; un second site démarre au printemps.",
+                "Extension probable au prochain trimestre",
+                "Préparer un devis d’extension",
+            ),
+        ),
+        (
+            (
+                "Support escalation follow-up",
+                "Ticket backlog cleared; they want a named contact for incidents.",
+                "Calmer, still watchful",
+                "Introduce the support lead",
+            ),
+            (
+                "Suivi de l’escalade support",
+                "Tickets en attente résorbés ; ils souhaitent un interlocuteur dédié pour les "
+                "incidents.",
+                "Climat apaisé, vigilance maintenue",
+                "Présenter le responsable support",
+            ),
+        ),
+        (
+            (
+                "Renewal timing",
+                "Budget cycle closes in October; procurement needs the paperwork a month before.",
+                "Renewal path agreed",
+                "Send the renewal timeline",
+            ),
+            (
+                "Calendrier du renouvellement",
+                "Le cycle budgétaire se clôt en octobre ; les achats veulent les documents un mois "
+                "avant.",
+                "Démarche de renouvellement validée",
+                "Envoyer le calendrier de renouvellement",
+            ),
+        ),
+    ],
+    "meeting": [
+        (
+            (
+                "Roadmap workshop",
+                "1. Priorities for the next two quarters\n2. Integration with their ERP\n"
+                "3. Training for new hires",
+                "Three priorities agreed",
+                "Share the workshop summary",
+            ),
+            (
+                "Atelier feuille de route",
+                "1. Priorités des deux prochains trimestres\n2. Intégration avec leur ERP\n"
+                "3. Formation des nouveaux arrivants",
+                "Trois priorités retenues",
+                "Partager le compte rendu de l’atelier",
+            ),
+        ),
+        (
+            (
+                "Onboarding steering committee",
+                "Go-live moved by two weeks: data migration took longer than planned.",
+                "New go-live date set",
+                "Update the onboarding plan",
+            ),
+            (
+                "Comité de pilotage du déploiement",
+                "Mise en service décalée de deux semaines : la reprise de données a pris plus de "
+                "temps que prévu.",
+                "Nouvelle date de mise en service fixée",
+                "Mettre à jour le plan de déploiement",
+            ),
+        ),
+        (
+            (
+                "Security questionnaire review",
+                "Their DPO asked about **data residency** and sub-processors.",
+                "Two answers pending",
+                "Send the sub-processor list",
+            ),
+            (
+                "Revue du questionnaire sécurité",
+                "Leur DPO a posé des questions sur la **localisation des données** et les "
+                "sous-traitants.",
+                "Deux réponses en attente",
+                "Envoyer la liste des sous-traitants",
+            ),
+        ),
+    ],
+    "email": [
+        (
+            ("Slides from our last meeting", "Sent the deck and the action list.", "", ""),
+            (
+                "Support de notre dernière réunion",
+                "Envoi du support et de la liste d’actions.",
+                "",
+                "",
+            ),
+        ),
+        (
+            (
+                "Invoice question",
+                "Their accounts payable asked for a PO number on the invoice.",
+                "Corrected invoice sent",
+                "",
+            ),
+            (
+                "Question sur la facture",
+                "La comptabilité fournisseurs demande un numéro de commande sur la facture.",
+                "Facture corrigée envoyée",
+                "",
+            ),
+        ),
+        (
+            (
+                "Training sessions for new users",
+                "Proposed two dates in the coming weeks.",
+                "Waiting for their choice",
+                "Confirm the training date",
+            ),
+            (
+                "Sessions de formation pour les nouveaux utilisateurs",
+                "Deux dates proposées dans les semaines à venir.",
+                "En attente de leur choix",
+                "Confirmer la date de formation",
+            ),
+        ),
+    ],
+    "business_review": [
+        (
+            (
+                "Quarterly business review",
+                "## Results\n- Processing time down 18 %\n- 240 active users\n\n"
+                "## Next quarter\n- Roll out to a second site\n- Sponsor review in June",
+                "Goals renewed for the next quarter",
+                "Send the business review report",
+            ),
+            (
+                "Revue d’affaires trimestrielle",
+                "## Résultats\n- Délai de traitement réduit de 18 %\n- 240 utilisateurs actifs\n\n"
+                "## Prochain trimestre\n- Déploiement sur un second site\n- Revue avec le sponsor "
+                "en juin",
+                "Objectifs reconduits pour le trimestre suivant",
+                "Envoyer le compte rendu de la revue",
+            ),
+        ),
+        (
+            (
+                "Half-year review with the executive team",
+                "ROI presented; the CFO wants the savings broken down by site.",
+                "Sponsor confirmed for next year",
+                "Break the savings down by site",
+            ),
+            (
+                "Bilan semestriel avec la direction",
+                "ROI présenté ; le DAF souhaite le détail des économies par site.",
+                "Sponsor confirmé pour l’an prochain",
+                "Détailler les économies par site",
+            ),
+        ),
+    ],
+    "site_visit": [
+        (
+            (
+                "Visit to the main site",
+                "Met the operations team on the floor; the warehouse scanners need an update.",
+                "Good rapport with operations",
+                "Plan the scanner update",
+            ),
+            (
+                "Visite du site principal",
+                "Rencontre avec l’équipe d’exploitation sur place ; les scanners de l’entrepôt "
+                "doivent être mis à jour.",
+                "Très bon contact avec l’exploitation",
+                "Planifier la mise à jour des scanners",
+            ),
+        ),
+        (
+            (
+                "Training day on site",
+                "Twelve users trained; questions on the mobile app.",
+                "Users confident",
+                "Send the mobile app guide",
+            ),
+            (
+                "Journée de formation sur site",
+                "Douze utilisateurs formés ; questions sur l’application mobile.",
+                "Utilisateurs à l’aise",
+                "Envoyer le guide de l’application mobile",
+            ),
+        ),
+    ],
+    "chat": [
+        (
+            (
+                "Quick question on the export",
+                "Pointed them to the CSV export settings.",
+                "Solved",
+                "",
+            ),
+            (
+                "Question rapide sur l’export",
+                "Indication des réglages de l’export CSV.",
+                "Résolu",
+                "",
+            ),
+        ),
+        (
+            (
+                "Outage this morning?",
+                "Confirmed a 20-minute incident, now resolved; status page link shared.",
+                "Informed",
+                "",
+            ),
+            (
+                "Panne ce matin ?",
+                "Incident de 20 minutes confirmé, résolu ; lien vers la page de statut partagé.",
+                "Client informé",
+                "",
+            ),
+        ),
+    ],
+    "note": [
+        (
+            (
+                "Reorganisation announced",
+                "Their IT and operations teams merge next month; our champion may change role.",
+                "",
+                "Update the account map",
+            ),
+            (
+                "Réorganisation annoncée",
+                "Les équipes informatique et exploitation fusionnent le mois prochain ; notre "
+                "champion pourrait changer de poste.",
+                "",
+                "Mettre à jour la cartographie du compte",
+            ),
+        ),
+        (
+            (
+                "Competitor spotted",
+                "A competitor demoed to their finance team last week.",
+                "",
+                "Schedule a call with the CFO",
+            ),
+            (
+                "Concurrent repéré",
+                "Un concurrent a fait une démonstration à leur équipe finance la semaine dernière.",
+                "",
+                "Planifier un appel avec le DAF",
+            ),
+        ),
+    ],
+}
+# Recent bad news, so that the today view has something to warn about.
+ESCALATIONS: list[tuple[Exchange, Exchange]] = [
+    (
+        (
+            "Escalation: repeated sync failures",
+            "The nightly sync failed three times this week; their operations director is "
+            "**frustrated**.",
+            "Fix promised by Friday",
+            "Confirm the fix with engineering",
+        ),
+        (
+            "Escalade : échecs de synchronisation répétés",
+            "La synchronisation nocturne a échoué trois fois cette semaine ; leur directeur des "
+            "opérations est **mécontent**.",
+            "Correctif promis pour vendredi",
+            "Confirmer le correctif avec l’équipe technique",
+        ),
+    ),
+    (
+        (
+            "Unhappy with the renewal quote",
+            "Procurement finds the 8 % uplift unjustified and mentions a tender.",
+            "Pricing to be reviewed",
+            "Prepare a revised offer",
+        ),
+        (
+            "Insatisfaits du devis de renouvellement",
+            "Les achats jugent la hausse de 8 % injustifiée et évoquent un appel d’offres.",
+            "Tarif à revoir",
+            "Préparer une offre révisée",
+        ),
+    ),
+]
+PLANNED_MEETING = ("Preparation for the business review", "Préparation de la revue d’affaires")
+# How often each kind comes up in an ordinary month (business reviews are placed on their own).
+KIND_WEIGHTS = {"call": 30, "email": 25, "meeting": 18, "chat": 9, "note": 8, "site_visit": 4}
+DURATIONS = {
+    "call": (15, 45),
+    "meeting": (30, 60),
+    "business_review": (60, 90),
+    "site_visit": (120, 240),
+}
+# Exchanges over the months before today, by tier.
+EXCHANGES_PER_TIER: dict[str, int] = {
+    Tier.STRATEGIC: 20,
+    Tier.KEY: 13,
+    Tier.GROWTH: 8,
+    Tier.MAINTAIN: 5,
+}
+# A few things each person must do, so everyone's today view has work in it:
+# (title, days from today until due, done, about one of their accounts).
+PERSONAL_TASKS = [
+    ("Prepare the pipeline review", -3, False, False),
+    ("Update the account plan", -1, False, True),
+    ("Book next month's check-ins", 2, False, False),
+    ("Read the churn analysis", 5, False, False),
+    ("Send the partner newsletter input", -6, True, False),
+]
+MANAGER_EMAILS = ["marc@rapport.demo", "sofia@rapport.demo", "james@rapport.demo"]
+# E-mails uploaded that matched no account, waiting on the review page:
+# (uploader, subject, sender, body, file, days ago).
+UNMATCHED_EMAILS = [
+    (
+        "marc@rapport.demo",
+        "Introduction : nouvelle responsable des achats",
+        "Jeanne Morel <jeanne.morel@groupe-altavia.example>",
+        "Bonjour Marc,\n\nJe reprends le suivi des achats informatiques du groupe. Pouvons-nous "
+        "nous appeler la semaine prochaine ?\n\nJeanne Morel",
+        "boite-de-reception.mbox",
+        2,
+    ),
+    (
+        "sofia@rapport.demo",
+        "RE: Pilot for our Antwerp branch",
+        "Pieter Claes <p.claes@havenlogistics.example>",
+        "Hi Sofia,\n\nThe Antwerp team would like to start the pilot in the first week of next "
+        "month. Could you send the onboarding checklist?\n\nBest,\nPieter",
+        "antwerp-pilot.eml",
+        4,
+    ),
+    (
+        "james@rapport.demo",
+        "Demo request",
+        "Dana Whitfield <dana@brightline-clinics.example>",
+        "Hello James,\n\nWe met at the healthcare summit. Our operations team would like a demo "
+        "before the end of the quarter.\n\nDana",
+        "demo-request.eml",
+        1,
+    ),
+]

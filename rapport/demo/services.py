@@ -14,8 +14,10 @@ from rapport.accountmaps.services import refresh_all_summaries
 from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
 from rapport.accounts.models import Account, TeamMember
 from rapport.accounts.services import account_update
+from rapport.communications.models import Touchpoint
 from rapport.core.text import search_key
 from rapport.demo import data
+from rapport.demo.communications import has_communications, load_communications
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
 from rapport.stakeholders.services import (
     account_link_add,
@@ -38,13 +40,24 @@ class DemoResult:
     users: list[tuple[str, str]]
     accounts: int
     stakeholders: int
+    touchpoints: int = 0
+    # A demo company loaded before communications existed receives them on the next run.
+    communications_added: bool = False
 
 
 def demo_load() -> DemoResult:
     """Load the demo company unless it is already there; running it again changes nothing."""
     logins = [(email, role) for email, _f, _l, role, _lang, _t in data.USERS]
     if User.objects.filter(email=data.USERS[0][0]).exists():
-        return DemoResult(False, logins, Account.objects.count(), Stakeholder.objects.count())
+        added = _add_missing_communications()
+        return DemoResult(
+            False,
+            logins,
+            Account.objects.count(),
+            Stakeholder.objects.count(),
+            Touchpoint.objects.count(),
+            communications_added=added,
+        )
     with transaction.atomic():
         users = _create_users()
         accounts = _create_accounts(users)
@@ -53,9 +66,27 @@ def demo_load() -> DemoResult:
         _shape_account_maps(accounts, users)
         _record_some_everyday_changes(accounts, users)
         _people_across_accounts(accounts, users)
+        load_communications(accounts=list(Account.objects.order_by("id")), users=users)
     # Owners and ties were bulk-created, which sends no signals: assess every account once.
     refresh_all_summaries()
-    return DemoResult(True, logins, Account.objects.count(), Stakeholder.objects.count())
+    return DemoResult(
+        True,
+        logins,
+        Account.objects.count(),
+        Stakeholder.objects.count(),
+        Touchpoint.objects.count(),
+    )
+
+
+def _add_missing_communications() -> bool:
+    """Give an earlier demo company its communications, once; nothing if it has any."""
+    emails = [email for email, *_rest in data.USERS]
+    users = {user.email: user for user in User.objects.filter(email__in=emails)}
+    if len(users) < len(emails) or has_communications():
+        return False
+    load_communications(accounts=list(Account.objects.order_by("id")), users=users)
+    refresh_all_summaries()
+    return True
 
 
 def _create_users() -> dict[str, User]:

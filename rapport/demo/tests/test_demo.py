@@ -62,9 +62,19 @@ def test_demo_is_complete_and_idempotent() -> None:
         history_type="~", history_user__email="marc@rapport.demo"
     ).exists()
 
+    # Communications: months of exchanges, follow-ups, cadences, a today view for everyone.
+    from rapport.demo.tests.test_demo_communications import (
+        check_communications,
+        communication_counts,
+    )
+
+    check_communications()
+    communications = communication_counts()
+
     again = StringIO()
     call_command("demo", stdout=again)
     assert "nothing changed" in again.getvalue()
+    assert communications == communication_counts()
     assert counts == (
         User.objects.count(),
         Account.objects.count(),

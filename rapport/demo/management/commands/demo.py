@@ -17,9 +17,14 @@ class Command(BaseCommand):
         result = demo_load()
         if result.created:
             self.stdout.write(self.style.SUCCESS("Demo company loaded."))
+        elif result.communications_added:
+            self.stdout.write(self.style.SUCCESS("Demo communications added."))
         else:
             self.stdout.write("Demo company already loaded; nothing changed.")
-        self.stdout.write(f"{result.accounts} accounts, {result.stakeholders} stakeholders.")
+        self.stdout.write(
+            f"{result.accounts} accounts, {result.stakeholders} stakeholders, "
+            f"{result.touchpoints} touchpoints."
+        )
         self.stdout.write(f"Sign in with any of these (password: {DEMO_PASSWORD}):")
         for email, role in result.users:
             self.stdout.write(f"  {email:<24} {role.replace('_', ' ')}")
