@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.stakeholders",
     "rapport.communications",
+    "rapport.roadmaps",
     "rapport.workspace",
     "rapport.accountmaps",
     "rapport.demo",
@@ -307,3 +308,8 @@ RAPPORT_UNTOUCHED_DAYS = env_int("RAPPORT_UNTOUCHED_DAYS", 45)
 RAPPORT_DISENGAGED_DAYS = env_int("RAPPORT_DISENGAGED_DAYS", 90)
 RAPPORT_UPLOAD_MAX_BYTES = env_int("RAPPORT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 RAPPORT_DIGEST_HOUR = env_int("RAPPORT_DIGEST_HOUR", 7)
+
+# Roadmaps and handoffs: the stakeholders with a decision role the account map must hold before
+# a handoff can be submitted, and how long a client link stays open by default.
+RAPPORT_HANDOFF_MIN_DECISION_MAKERS = env_int("RAPPORT_HANDOFF_MIN_DECISION_MAKERS", 2)
+RAPPORT_CLIENT_LINK_DAYS = env_int("RAPPORT_CLIENT_LINK_DAYS", 90)

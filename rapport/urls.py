@@ -24,6 +24,7 @@ urlpatterns = [
     path("maps/", include("rapport.accountmaps.urls")),
     path("me/", include("rapport.users.urls")),
     path("", include("rapport.communications.urls")),
+    path("", include("rapport.roadmaps.urls")),
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api_docs"),
 ]
