@@ -12,6 +12,7 @@ from rapport.accountmaps.api import router as accountmaps_router
 from rapport.accounts.api import router as accounts_router
 from rapport.communications.api import router as communications_router
 from rapport.core.exceptions import NotAllowedError, StaleVersionError
+from rapport.roadmaps.api import router as roadmaps_router
 from rapport.stakeholders.api import router as stakeholders_router
 from rapport.users.auth import BearerToken
 
@@ -20,7 +21,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Accounts, account teams, stakeholders and account maps; touchpoints, follow-up tasks, "
-        "account timelines and communication cadences. "
+        "account timelines and communication cadences; playbooks, roadmaps and their items, "
+        "handoffs, commitments, reassignments and continuity risk. "
         "Authenticate with `Authorization: Bearer <token>`. Lists are paginated (`page`, "
         "`page_size`); invalid data answers 422 field by field, a `PATCH` with a stale "
         "`version` answers 409."
@@ -32,6 +34,7 @@ api.add_router("", accounts_router)
 api.add_router("", stakeholders_router)
 api.add_router("", accountmaps_router)
 api.add_router("", communications_router)
+api.add_router("", roadmaps_router)
 
 
 # Model fields that the API takes as ids: their errors point at the name the client sent.
@@ -46,6 +49,16 @@ REFERENCE_FIELDS = {
     "target",
     "assignee",
     "touchpoint",
+    "playbook",
+    "phase",
+    "depends_on",
+    "owner_user",
+    "owner_stakeholder",
+    "handoff",
+    "executive",
+    "account_manager",
+    "from_user",
+    "to_user",
 }
 # Many-to-many fields the API takes as a list of ids.
 REFERENCE_LISTS = {"stakeholders": "stakeholder_ids", "users": "user_ids"}
@@ -69,12 +82,10 @@ def validation_error(request: HttpRequest, error: ValidationError) -> HttpRespon
                 location.append(_client_field(field))
             detail.append({"loc": location, "msg": " ".join(messages), "type": "validation_error"})
     else:
-        detail.append(
-            {
-                "loc": ["body", "payload"],
-                "msg": " ".join(error.messages),
-                "type": "validation_error",
-            }
+        # A list of problems (e.g. everything that makes a playbook impossible) stays a list.
+        detail.extend(
+            {"loc": ["body", "payload"], "msg": message, "type": "validation_error"}
+            for message in error.messages
         )
     return api.create_response(request, {"detail": detail}, status=422)
 

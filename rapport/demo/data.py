@@ -643,3 +643,65 @@ UNMATCHED_EMAILS = [
         1,
     ),
 ]
+
+# Roadmaps, handoffs and commitments -----------------------------------------------------------
+
+# What the account executive wrote at deal close, in the client's language:
+# (what was sold, the client's goals, promises one per line, risks, agreed next steps).
+Handoff = tuple[str, str, str, str, str]
+HANDOFFS: list[tuple[Handoff, Handoff]] = [
+    (
+        (
+            "Platform licence for 350 seats, the analytics module and premium support for three "
+            "years.",
+            "Replace three regional tools with one before the next budget cycle; halve the time "
+            "their managers spend on monthly reporting.",
+            "- Weekly progress report during onboarding\n- Single sign-on live before go-live\n"
+            "- A named support contact for the first six months",
+            "The IT director championed a competitor until late in the deal; the data migration "
+            "from the legacy tool is larger than estimated.",
+            "Kickoff with both teams, then a technical workshop on the migration.",
+        ),
+        (
+            "Licence plateforme pour 350 utilisateurs, module d'analyse et support premium sur "
+            "trois ans.",
+            "Remplacer trois outils régionaux par un seul avant le prochain cycle budgétaire ; "
+            "diviser par deux le temps passé par les managers sur le reporting mensuel.",
+            "- Point d'avancement hebdomadaire pendant l'accueil\n- Authentification unique en "
+            "place avant la mise en service\n- Un contact support nommé pendant six mois",
+            "Le DSI a soutenu un concurrent jusqu'à la fin ; la reprise des données de l'ancien "
+            "outil est plus lourde que prévu.",
+            "Réunion de lancement avec les deux équipes, puis atelier technique sur la reprise.",
+        ),
+    ),
+    (
+        (
+            "Platform licence for 120 seats with the standard onboarding package.",
+            "Give the sales team one view of each customer; first dashboards to the board next "
+            "quarter.",
+            "- Training for the twelve team leads\n- Dashboard templates for the board",
+            "Small internal team; the champion is going on leave for two weeks next month.",
+            "Kickoff call, then the training plan.",
+        ),
+        (
+            "Licence plateforme pour 120 utilisateurs avec l'offre d'accueil standard.",
+            "Donner à l'équipe commerciale une vue unique de chaque client ; premiers tableaux de "
+            "bord au conseil d'administration au prochain trimestre.",
+            "- Formation des douze chefs d'équipe\n- Modèles de tableaux de bord pour le conseil",
+            "Petite équipe interne ; le sponsor côté client part deux semaines en congé le mois "
+            "prochain.",
+            "Appel de lancement, puis plan de formation.",
+        ),
+    ),
+]
+# Promises entered directly: (manager, title, due in days; negative: overdue).
+COMMITMENTS = [
+    ("marc@rapport.demo", "Send the answers to the security questionnaire", 2),
+    ("sofia@rapport.demo", "Share the quarterly usage report", 4),
+    ("james@rapport.demo", "Confirm the single sign-on go-live date", -5),
+    ("james@rapport.demo", "Propose two dates for the executive review", 12),
+]
+ROADMAP_MESSAGE = (
+    "Here is where we are together: the milestones ahead, and who does what. It updates as we go."
+)
+REASSIGNMENT_REASON = "Rebalancing the books: Sofia takes over part of James's European accounts."

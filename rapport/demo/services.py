@@ -18,6 +18,8 @@ from rapport.communications.models import Touchpoint
 from rapport.core.text import search_key
 from rapport.demo import data
 from rapport.demo.communications import has_communications, load_communications
+from rapport.demo.roadmaps import has_roadmaps, load_roadmaps
+from rapport.roadmaps.models import Roadmap
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
 from rapport.stakeholders.services import (
     account_link_add,
@@ -41,8 +43,11 @@ class DemoResult:
     accounts: int
     stakeholders: int
     touchpoints: int = 0
-    # A demo company loaded before communications existed receives them on the next run.
+    roadmaps: int = 0
+    # A demo company loaded before communications (or roadmaps) existed receives them on the
+    # next run.
     communications_added: bool = False
+    roadmaps_added: bool = False
 
 
 def demo_load() -> DemoResult:
@@ -50,13 +55,16 @@ def demo_load() -> DemoResult:
     logins = [(email, role) for email, _f, _l, role, _lang, _t in data.USERS]
     if User.objects.filter(email=data.USERS[0][0]).exists():
         added = _add_missing_communications()
+        roadmaps_added = _add_missing_roadmaps()
         return DemoResult(
             False,
             logins,
             Account.objects.count(),
             Stakeholder.objects.count(),
             Touchpoint.objects.count(),
+            Roadmap.objects.count(),
             communications_added=added,
+            roadmaps_added=roadmaps_added,
         )
     with transaction.atomic():
         users = _create_users()
@@ -69,12 +77,14 @@ def demo_load() -> DemoResult:
         load_communications(accounts=list(Account.objects.order_by("id")), users=users)
     # Owners and ties were bulk-created, which sends no signals: assess every account once.
     refresh_all_summaries()
+    roadmaps = load_roadmaps(users=users)
     return DemoResult(
         True,
         logins,
         Account.objects.count(),
         Stakeholder.objects.count(),
         Touchpoint.objects.count(),
+        roadmaps,
     )
 
 
@@ -87,6 +97,15 @@ def _add_missing_communications() -> bool:
     load_communications(accounts=list(Account.objects.order_by("id")), users=users)
     refresh_all_summaries()
     return True
+
+
+def _add_missing_roadmaps() -> bool:
+    """Give an earlier demo company its roadmaps and handoffs, once; nothing if it has any."""
+    emails = [email for email, *_rest in data.USERS]
+    users = {user.email: user for user in User.objects.filter(email__in=emails)}
+    if len(users) < len(emails) or has_roadmaps():
+        return False
+    return load_roadmaps(users=users) > 0
 
 
 def _create_users() -> dict[str, User]:

@@ -393,3 +393,210 @@ def commitments_from_lines(text: str) -> list[str]:
         if line:
             lines.append(line[:300])
     return lines
+
+
+# Roadmap pages: items added, moved, re-owned and removed; a roadmap renamed or cancelled ------
+
+ROADMAP_FIELDS = ("name", "client_summary")
+ITEM_FIELDS = (
+    "phase",
+    "kind",
+    "title",
+    "description",
+    "start_on",
+    "due_on",
+    "owner_side",
+    "owner_user",
+    "owner_stakeholder",
+    "client_facing",
+    "internal_notes",
+)
+
+
+def _check_open_roadmap(roadmap: Roadmap) -> None:
+    if roadmap.status == RoadmapStatus.CANCELLED:
+        raise ValidationError(_("This roadmap was cancelled: it no longer changes."))
+
+
+def _check_item(item: RoadmapItem, *, owner_changed: bool) -> None:
+    """An item sits in a phase of its roadmap and is owned by the account's team or people."""
+    from rapport.roadmaps.models import owner_role_choices
+
+    if item.phase_id is None:
+        raise ValidationError({"phase": _("Choose the phase the item belongs to.")})
+    if item.phase.roadmap_id != item.roadmap_id:
+        raise ValidationError({"phase": _("This phase belongs to another roadmap.")})
+    if item.owner_user_id is not None and item.owner_stakeholder_id is not None:
+        raise ValidationError(_("An item has one owner: one of our people or one of theirs."))
+    # The side follows whoever owns the item; a role of the other side no longer applies.
+    if item.owner_user_id is not None:
+        item.owner_side = OwnerSide.OURS
+    elif item.owner_stakeholder_id is not None:
+        item.owner_side = OwnerSide.CLIENT
+    if item.owner_role and item.owner_role not in dict(owner_role_choices(item.owner_side)):
+        item.owner_role = ""
+    if not owner_changed:
+        return
+    account = item.roadmap.account
+    user = item.owner_user
+    if user is not None:
+        if not user.is_active:
+            raise ValidationError({"owner_user": _("This person can no longer sign in.")})
+        if user.is_read_only:
+            raise ValidationError({"owner_user": _("A read-only user cannot own a roadmap item.")})
+        on_team = (
+            account.owner_id == user.pk
+            or TeamMember.objects.current().filter(account=account, user=user).exists()
+        )
+        if not on_team:
+            raise ValidationError(
+                {"owner_user": _("Only a member of the account team can own an item on our side.")}
+            )
+    person = item.owner_stakeholder
+    if person is not None and person.account_id != account.pk:
+        raise ValidationError(
+            {"owner_stakeholder": _("This person is not one of the account's people.")}
+        )
+
+
+def _sync_task(item: RoadmapItem, *, acting_user: User) -> None:
+    """An item's follow-up task keeps its title, date and assignee; an item that is no longer
+    a step of ours cancels its open task, and one that becomes one gets a task."""
+    wanted = (
+        item.kind != ItemKind.MILESTONE
+        and item.owner_side == OwnerSide.OURS
+        and item.owner_user is not None
+        and not item.owner_user.is_read_only
+    )
+    task = item.task
+    if task is None:
+        if wanted and item.status == ItemStatus.PLANNED:
+            _make_task(item, acting_user=acting_user)
+        return
+    if not acting_user.has_perm("communications.change_task", task):
+        return
+    if not wanted:
+        if task.status == TaskStatus.OPEN:
+            communications.task_set_status(
+                task=task, acting_user=acting_user, status=TaskStatus.CANCELLED
+            )
+        return
+    communications.task_update(
+        task=task,
+        acting_user=acting_user,
+        data={"title": item.title, "due_on": item.due_on, "assignee": item.owner_user},
+        expected_version=None,
+    )
+    if task.status == TaskStatus.CANCELLED and item.status == ItemStatus.PLANNED:
+        communications.task_set_status(task=task, acting_user=acting_user, status=TaskStatus.OPEN)
+
+
+def _cancel_open_task(item: RoadmapItem, *, acting_user: User) -> None:
+    task = item.task
+    if (
+        task is not None
+        and task.status == TaskStatus.OPEN
+        and acting_user.has_perm("communications.change_task", task)
+    ):
+        communications.task_set_status(
+            task=task, acting_user=acting_user, status=TaskStatus.CANCELLED
+        )
+
+
+@transaction.atomic
+def roadmap_item_add(
+    *, acting_user: User, roadmap: Roadmap, data: Mapping[str, Any]
+) -> RoadmapItem:
+    """Add an item to a roadmap; a step of ours with an owner becomes a follow-up task."""
+    require_permission(acting_user, "roadmaps.change_roadmap", roadmap)
+    locked = lock_versioned(Roadmap, pk=roadmap.pk, expected_version=None)
+    _check_open_roadmap(locked)
+    if data.get("phase") is None:
+        raise ValidationError({"phase": _("Choose the phase the item belongs to.")})
+    item = RoadmapItem(
+        roadmap=locked, phase=data["phase"], kind=ItemKind.TASK, owner_side=OwnerSide.OURS
+    )
+    apply_fields(item, data, ITEM_FIELDS)
+    _check_item(item, owner_changed=True)
+    last = item.phase.items.order_by("-position").values_list("position", flat=True).first()
+    item.position = 0 if last is None else last + 1
+    item.full_clean()
+    item._history_user = acting_user  # type: ignore[attr-defined]
+    item.save()
+    _make_task(item, acting_user=acting_user)
+    # A completed roadmap given something new to do is active again.
+    _settle_roadmap(locked, acting_user=acting_user)
+    return item
+
+
+@transaction.atomic
+def roadmap_item_update(
+    *,
+    item: RoadmapItem,
+    acting_user: User,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+) -> RoadmapItem:
+    """Move, re-own or rewrite an item; its follow-up task follows."""
+    require_permission(acting_user, "roadmaps.change_roadmap", item.roadmap)
+    locked = lock_versioned(RoadmapItem, pk=item.pk, expected_version=expected_version)
+    _check_open_roadmap(locked.roadmap)
+    changed = apply_fields(locked, data, ITEM_FIELDS)
+    if not changed:
+        return locked
+    _check_item(locked, owner_changed=bool({"owner_user", "owner_stakeholder"} & set(changed)))
+    save_versioned(locked, acting_user=acting_user)
+    _sync_task(locked, acting_user=acting_user)
+    return locked
+
+
+@transaction.atomic
+def roadmap_item_delete(*, item: RoadmapItem, acting_user: User) -> None:
+    """Remove an item (its history stays); its open follow-up task is cancelled."""
+    require_permission(acting_user, "roadmaps.change_roadmap", item.roadmap)
+    locked = lock_versioned(RoadmapItem, pk=item.pk, expected_version=None)
+    roadmap = locked.roadmap
+    _check_open_roadmap(roadmap)
+    _cancel_open_task(locked, acting_user=acting_user)
+    locked._history_user = acting_user  # type: ignore[attr-defined]
+    locked.delete()
+    _settle_roadmap(roadmap, acting_user=acting_user)
+
+
+@transaction.atomic
+def roadmap_update(
+    *,
+    roadmap: Roadmap,
+    acting_user: User,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+) -> Roadmap:
+    """Rename a roadmap or rewrite the message its client link opens with."""
+    require_permission(acting_user, "roadmaps.change_roadmap", roadmap)
+    locked = lock_versioned(Roadmap, pk=roadmap.pk, expected_version=expected_version)
+    _check_open_roadmap(locked)
+    if apply_fields(locked, data, ROADMAP_FIELDS):
+        save_versioned(locked, acting_user=acting_user)
+    return locked
+
+
+@transaction.atomic
+def roadmap_cancel(
+    *, roadmap: Roadmap, acting_user: User, expected_version: int | None = None
+) -> Roadmap:
+    """Stop a roadmap: its open follow-up tasks are cancelled and its client links revoked."""
+    require_permission(acting_user, "roadmaps.change_roadmap", roadmap)
+    locked = lock_versioned(Roadmap, pk=roadmap.pk, expected_version=expected_version)
+    if locked.status == RoadmapStatus.CANCELLED:
+        return locked
+    locked.status = RoadmapStatus.CANCELLED
+    save_versioned(locked, acting_user=acting_user)
+    open_steps = locked.items.filter(task__status=TaskStatus.OPEN).select_related("task")
+    for item in open_steps:
+        _cancel_open_task(item, acting_user=acting_user)
+    now = timezone.now()
+    for link in locked.client_links.filter(revoked_at__isnull=True):
+        link.revoked_at = now
+        link._history_user = acting_user  # type: ignore[attr-defined]
+        link.save()
+    return locked

@@ -64,5 +64,7 @@ def test_page_runs_a_fixed_number_of_queries(client: Client, page: str) -> None:
     large_account = grow_book(user, accounts=8, people_per_account=6)
     large = queries_for(client, PAGES[page](user, large_account))
     assert small == large, f"{page}: {small} queries with a small book, {large} with a larger one"
-    # A budget, so a new per-row query or a forgotten join shows up here.
-    assert large <= 12, f"{page}: {large} queries"
+    # A budget, so a new per-row query or a forgotten join shows up here. The 360° page also
+    # carries one card per capability built above accounts (roadmaps, continuity…).
+    budget = 16 if page == "account 360" else 12
+    assert large <= budget, f"{page}: {large} queries"

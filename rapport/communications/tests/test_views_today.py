@@ -185,18 +185,18 @@ def test_the_query_count_does_not_grow_with_rows(
     park_all_rules()
     fill_the_day(personas, 2)
     # Session and user; five lists (overdue, this week, tasks, quiet accounts, bad news);
-    # the navigation's two counts; the model permissions (read once); the quick-log form's
-    # accounts.
-    with django_assert_num_queries(12):
+    # the roadmap items (one read for late ones and this week's milestones); the navigation's
+    # two counts; the model permissions (read once); the quick-log form's accounts.
+    with django_assert_num_queries(13):
         response = client.get(URL)
     view = response.context["view"]
     assert (view.overdue_cadence_count, view.task_count, len(view.negative)) == (2, 2, 2)
     fill_the_day(personas, 6)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(URL)
     view = response.context["view"]
     assert (view.overdue_cadence_count, view.task_count, len(view.negative)) == (8, 8, 8)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get(URL, HTTP_HX_REQUEST="true")
 
 

@@ -71,10 +71,17 @@ def test_demo_is_complete_and_idempotent() -> None:
     check_communications()
     communications = communication_counts()
 
+    # Roadmaps, handoffs, commitments and a past reassignment.
+    from rapport.demo.tests.test_demo_roadmaps import check_roadmaps, roadmap_counts
+
+    check_roadmaps()
+    journeys = roadmap_counts()
+
     again = StringIO()
     call_command("demo", stdout=again)
     assert "nothing changed" in again.getvalue()
     assert communications == communication_counts()
+    assert journeys == roadmap_counts()
     assert counts == (
         User.objects.count(),
         Account.objects.count(),
