@@ -16,9 +16,9 @@ session, permission checks, template rendering and all, but no network.
 from __future__ import annotations
 
 import argparse
-import gc
 import contextlib
 import datetime
+import gc
 import json
 import os
 import platform
