@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import gc
 import json
 import os
 import platform
@@ -57,6 +58,30 @@ class Samples:
     prefixes: list[str]
     person_prefixes: list[str]
     big_map_account_id: int = 0
+    busy_account_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    """One thing to time: a page through the test client, or a selector called directly."""
+
+    key: str
+    client: Any = None
+    url: Callable[[int], str] | None = None
+    call: Callable[[int], object] | None = None
+
+    def example(self, index: int) -> str:
+        if self.url is not None:
+            return self.url(index)
+        return f"{self.key} (selector, sample {index})"
+
+    def run(self, index: int) -> int:
+        """Run once; the HTTP status (200 for a selector that returned)."""
+        if self.url is not None:
+            return int(self.client.get(self.url(index)).status_code)
+        assert self.call is not None
+        self.call(index)
+        return 200
 
 
 @dataclass
@@ -90,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=100_000, help="Synthetic accounts needed.")
     parser.add_argument("--stakeholders-per-account", type=int, default=10)
     parser.add_argument("--users", type=int, default=300)
+    parser.add_argument(
+        "--touchpoints",
+        type=int,
+        default=None,
+        help="Touchpoints of the whole book (default: 100 per account, so 10,000,000 for "
+        "100,000 accounts); accounts loaded without a log get their share.",
+    )
     parser.add_argument(
         "--seed",
         type=int,
@@ -126,30 +158,39 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     _ensure_book(options, synth)
+    _ensure_log(options, synth)
     user = _bench_user(synth)
     samples = _samples(size=options.warmup + options.repeat, seed=options.seed or 1)
     samples.big_map_account_id = _ensure_big_map(size=BIG_MAP_PEOPLE)
+    samples.busy_account_ids = synth.synth_busy_accounts()
     client = Client()
     client.force_login(user)
+    today_user = _today_user(synth)
+    today_client = Client()
+    today_client.force_login(today_user)
 
-    pages = _pages(samples)
+    cases = [Case(key, client=client, url=url_for) for key, url_for in _pages(samples)]
+    cases += _communication_cases(
+        samples, client=client, today_client=today_client, today_user=today_user
+    )
     if options.only:
-        pages = [page for page in pages if page[0] in options.only]
+        cases = [case for case in cases if case.key in options.only]
     print(_environment_line(connection))
+    # As rapport.wsgi does once the app is loaded: long-lived objects leave the collector.
+    gc.collect()
+    gc.freeze()
     refresh_seconds = _time_refresh() if options.refresh_summaries else None
     results = []
-    for key, url_for in pages:
+    for case in cases:
         result = _measure(
-            client,
-            key=key,
-            url_for=url_for,
+            case,
             warmup=options.warmup,
             repeat=options.repeat,
             close_connections=options.close_connections,
         )
         results.append(result)
         if options.explain:
-            _explain(client, url_for(options.warmup))
+            _explain(case, options.warmup)
     _print_table(results, target_ms=options.target_ms)
     path = _write_json(
         results,
@@ -173,8 +214,16 @@ BIG_MAP_PEOPLE = 500
 BIG_MAP_NAME = "Benchmark map of 500 people"
 
 
+# The communications pages' budget on a book of 10,000,000 touchpoints: p95 under 200 ms.
+COMMUNICATIONS_TARGET_MS = 200.0
+
+
 def _target_for(key: str, default_ms: float) -> float:
-    return MAP_TARGET_MS if key.startswith("map_") else default_ms
+    if key.startswith("map_"):
+        return MAP_TARGET_MS
+    if key.startswith(("timeline_", "today_")):
+        return COMMUNICATIONS_TARGET_MS
+    return default_ms
 
 
 def _ensure_big_map(*, size: int) -> int:
@@ -261,6 +310,84 @@ def _ensure_book(options: argparse.Namespace, synth: Any) -> None:
     )
     synth.synth_refresh_statistics()
     print(f"Loaded in {result.seconds:.0f} s.")
+
+
+def _ensure_log(options: argparse.Namespace, synth: Any) -> None:
+    """Touchpoints, tasks and cadences for every synthetic account still without a log."""
+    waiting = len(synth.synth_accounts_without_log())
+    if not waiting:
+        print("Every synthetic account has its communications log; no load needed.")
+        return
+    total = options.touchpoints
+    share = None if total is None else round(total * waiting / max(options.accounts, 1))
+    print(f"Writing the communications log of {waiting:,} accounts…")
+    extra = {} if options.seed is None else {"seed": options.seed}
+    result = synth.synth_communications(
+        touchpoints=share,
+        on_progress=lambda progress: print(
+            f"  {progress.accounts_done:>9,} / {progress.accounts_total:,} accounts, "
+            f"{progress.touchpoints:,} touchpoints, {progress.seconds:.0f} s",
+            flush=True,
+        ),
+        **extra,
+    )
+    synth.synth_refresh_statistics()
+    print(f"Wrote {result.touchpoints:,} touchpoints in {result.seconds:.0f} s.")
+
+
+def _today_user(synth: Any) -> Any:
+    """The synthetic account manager the load put in charge of 500 accounts."""
+    from rapport.communications.selectors import my_accounts
+    from rapport.users.models import User
+
+    user = User.objects.filter(email=synth.TODAY_USER_EMAIL).first()
+    if user is None:
+        raise SystemExit("The synthetic book has no today-view user; run `rapport synth` first.")
+    print(f"Today view of {user.email}: {my_accounts(user=user).count():,} accounts.")
+    return user
+
+
+def _communication_cases(
+    samples: Samples, *, client: Any, today_client: Any, today_user: Any
+) -> list[Case]:
+    """The account timeline's first page and the today view: the selectors, then the pages."""
+    from rapport.accounts.models import Account
+    from rapport.communications import selectors, timeline
+    from rapport.communications.forms import TimelineFilterForm
+
+    def account(pk: int) -> Any:
+        return Account.objects.select_related("parent").get(pk=pk)
+
+    def first_page(pk: int) -> object:
+        # As the page calls it: the filters of an empty form, no cursor.
+        found = account(pk)
+        filters = TimelineFilterForm(None, account=found).timeline_filters()
+        return timeline.account_timeline(account=found, filters=filters, before=None)
+
+    busy = samples.busy_account_ids or samples.account_ids[:1]
+
+    def busy_account(index: int) -> int:
+        return busy[index % len(busy)]
+
+    def average_account(index: int) -> int:
+        return samples.account_ids[index]
+
+    return [
+        Case("timeline_busy_selector", call=lambda index: first_page(busy_account(index))),
+        Case("timeline_average_selector", call=lambda index: first_page(average_account(index))),
+        Case(
+            "timeline_busy",
+            client=client,
+            url=lambda index: f"/accounts/{busy_account(index)}/timeline/",
+        ),
+        Case(
+            "timeline_average",
+            client=client,
+            url=lambda index: f"/accounts/{average_account(index)}/timeline/",
+        ),
+        Case("today_500_selector", call=lambda index: selectors.today_view(user=today_user)),
+        Case("today_500", client=today_client, url=lambda index: "/today/"),
+    ]
 
 
 def _time_refresh() -> float:
@@ -356,6 +483,7 @@ def _pages(samples: Samples) -> list[tuple[str, Callable[[int], str]]]:
         "decision_maker_left",
         "hostile_blocker",
         "unowned_decision_maker",
+        "disengaged_decision_maker",
     ]
 
     def risk(index: int) -> str:
@@ -427,31 +555,23 @@ def _recording_queries() -> Iterator[list[Statement]]:
         yield statements
 
 
-def _measure(
-    client: Any,
-    *,
-    key: str,
-    url_for: Callable[[int], str],
-    warmup: int,
-    repeat: int,
-    close_connections: bool,
-) -> PageResult:
+def _measure(case: Case, *, warmup: int, repeat: int, close_connections: bool) -> PageResult:
     from django.db import connection
 
+    key = case.key
     result = PageResult(
-        key=key, url_example=url_for(warmup), timings_ms=[], queries_min=0, queries_max=0
+        key=key, url_example=case.example(warmup), timings_ms=[], queries_min=0, queries_max=0
     )
     counts: list[int] = []
     for index in range(warmup + repeat):
-        url = url_for(index)
         with _recording_queries() as statements:
             started = time.perf_counter()
-            response = client.get(url)
+            status = case.run(index)
             elapsed = (time.perf_counter() - started) * 1000
         if close_connections:
             connection.close()
-        if response.status_code != 200:
-            result.errors.append(f"{url}: HTTP {response.status_code}")
+        if status != 200:
+            result.errors.append(f"{case.example(index)}: HTTP {status}")
             break
         if index >= warmup:
             result.timings_ms.append(round(elapsed, 3))
@@ -468,13 +588,13 @@ def _measure(
     return result
 
 
-def _explain(client: Any, url: str) -> None:
-    """Each query of one request, with the plan the database chose for it."""
+def _explain(case: Case, index: int) -> None:
+    """Each query of one request (or selector call), with the plan the database chose for it."""
     from django.db import connection
 
     with _recording_queries() as statements:
-        client.get(url)
-    print(f"\n=== {url}")
+        case.run(index)
+    print(f"\n=== {case.example(index)}")
     for statement in statements:
         sql, params = statement.sql, statement.params
         if not sql.lstrip().upper().startswith("SELECT"):
@@ -499,11 +619,13 @@ def _explain(client: Any, url: str) -> None:
 
 def _environment_line(connection: Any) -> str:
     from rapport.accounts.models import Account
+    from rapport.communications.models import Touchpoint
     from rapport.stakeholders.models import Stakeholder
 
     return (
         f"{_engine(connection)}: {Account.objects.count():,} accounts, "
-        f"{Stakeholder.all_objects.count():,} stakeholders"
+        f"{Stakeholder.all_objects.count():,} stakeholders, "
+        f"{Touchpoint.objects.count():,} touchpoints"
     )
 
 
@@ -522,7 +644,7 @@ def _print_table(results: list[PageResult], *, target_ms: float) -> None:
     print(
         f"\n{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'max ms':>8} "
         f"{'queries':>8} {'SQL p50':>8}  p95 within target ({target_ms:.0f} ms, maps "
-        f"{MAP_TARGET_MS:.0f} ms)"
+        f"{MAP_TARGET_MS:.0f} ms, timeline and today {COMMUNICATIONS_TARGET_MS:.0f} ms)"
     )
     for result in results:
         queries = (
@@ -549,6 +671,7 @@ def _write_json(
     from django.conf import settings
 
     from rapport.accounts.models import Account
+    from rapport.communications.models import Touchpoint
     from rapport.stakeholders.models import Stakeholder
 
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -562,6 +685,7 @@ def _write_json(
         "close_connections": options.close_connections,
         "accounts": Account.objects.count(),
         "stakeholders": Stakeholder.all_objects.count(),
+        "touchpoints": Touchpoint.objects.count(),
         "signed_in_as": user_email,
         "warmup": options.warmup,
         "repeat": options.repeat,

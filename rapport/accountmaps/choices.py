@@ -9,3 +9,4 @@ class RiskFlag(models.TextChoices):
     DECISION_MAKER_LEFT = "decision_maker_left", _("Decision maker left")
     HOSTILE_BLOCKER = "hostile_blocker", _("Hostile blocker")
     UNOWNED_DECISION_MAKER = "unowned_decision_maker", _("Decision maker without an owner")
+    DISENGAGED_DECISION_MAKER = "disengaged_decision_maker", _("Decision maker out of touch")

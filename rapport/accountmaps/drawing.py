@@ -9,17 +9,18 @@ Sans share, so long names are cut with an ellipsis before they leave their card.
 
 from __future__ import annotations
 
+import datetime
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
 from django.db.models import TextChoices
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from rapport.accountmaps.layout import AccountMap, MapLine, MapPerson
+from rapport.accountmaps.layout import AccountMap, MapLine, MapPerson, OwnerTie
 from rapport.stakeholders.choices import DecisionRole, Influence, RelationshipKind, Stance
 
 FONT_FAMILY = "'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', sans-serif"
@@ -38,6 +39,11 @@ BADGE_SIZE = 10
 BADGE_HEIGHT = 17
 OWNER_RADIUS = 10
 MAX_OWNER_CIRCLES = 3
+CONTACT_SIZE = 10.5
+# The ring round an owner's initials: the line between our person and theirs, as thick as the
+# relationship is strong. Three weights only, so that the difference reads at a glance.
+TIE_WEIGHTS: tuple[tuple[int, float], ...] = ((67, 3.5), (34, 2.0), (0, 1.0))
+TIE_GAP = 1.5
 STANCE_MARK_RADIUS = 9
 # How far below a manager the horizontal part of the reporting connectors runs.
 BUS_DROP = 28
@@ -158,6 +164,54 @@ class Legend:
     influences: list[LegendEntry]
     lines: list[LegendEntry]
     roles: list[LegendEntry]
+    ties: list[LegendEntry]
+
+
+def tie_width(strength: int | None) -> float:
+    """The weight of the ring round an owner's initials: 0 (no ring) while strength is unknown."""
+    if strength is None:
+        return 0.0
+    return next(width for floor, width in TIE_WEIGHTS if strength >= floor)
+
+
+def strength_text(tie: OwnerTie) -> str:
+    """How strong a relationship is, in words, and where the figure comes from."""
+    if tie.strength is None:
+        return _("strength unknown")
+    if tie.computed:
+        text = _("strength %(strength)d / 100, from shared exchanges")
+    else:
+        text = _("strength %(strength)d / 100, as estimated by hand")
+    return text % {"strength": tie.strength}
+
+
+def tie_label(tie: OwnerTie) -> str:
+    """An owner's initials and the strength of their relationship."""
+    return _("%(initials)s: %(strength)s") % {
+        "initials": tie.initials,
+        "strength": strength_text(tie),
+    }
+
+
+def contact_age(when: datetime.datetime | None, *, now: datetime.datetime) -> str:
+    """How long ago the last exchange with someone was: "12 days ago", or "never"."""
+    if when is None:
+        return _("never")
+    days = max(0, (now - when).days)
+    if days == 0:
+        return _("today")
+    if days < 60:
+        return ngettext("%(count)d day ago", "%(count)d days ago", days) % {"count": days}
+    if days < 730:
+        months = days // 30
+        return ngettext("%(count)d month ago", "%(count)d months ago", months) % {"count": months}
+    years = days // 365
+    return ngettext("%(count)d year ago", "%(count)d years ago", years) % {"count": years}
+
+
+def contact_text(person: MapPerson, *, now: datetime.datetime) -> str:
+    """The card's line about the last exchange with the person."""
+    return _("Last contacted: %(age)s") % {"age": contact_age(person.last_contact_at, now=now)}
 
 
 def legend() -> Legend:
@@ -199,7 +253,12 @@ def legend() -> Legend:
         LegendEntry(key=role, label=role_label(role), mark=role_abbreviation(role))
         for role in DecisionRole.values
     ]
-    return Legend(stances=stances, influences=influences, lines=lines, roles=roles)
+    tie_labels = [_("Strong relationship"), _("Fair relationship"), _("Weak relationship")]
+    ties = [
+        LegendEntry(key=f"tie-{floor}", label=label, border=OWNER_FILL, border_width=width)
+        for (floor, width), label in zip(TIE_WEIGHTS, tie_labels, strict=True)
+    ]
+    return Legend(stances=stances, influences=influences, lines=lines, roles=roles, ties=ties)
 
 
 # Helvetica advance widths (thousandths of the font size) for ASCII; other letters are
@@ -352,7 +411,8 @@ def render_svg(
         parts.append("</g>")
         managers = {line.source for line in account_map.reporting_lines}
         parts.append('<g class="map-cards">')
-        parts += [_card(person, interactive=interactive) for person in account_map.people]
+        now = account_map.drawn_at or timezone.now()
+        parts += [_card(person, interactive=interactive, now=now) for person in account_map.people]
         parts.append("</g>")
         parts.append('<g class="map-toggles">')
         parts += [
@@ -552,7 +612,7 @@ def _relationship(line: MapLine, by_id: dict[int, MapPerson], *, interactive: bo
     )
 
 
-def _card_label(person: MapPerson) -> str:
+def _card_label(person: MapPerson, *, now: datetime.datetime) -> str:
     facts = [person.name]
     if person.title:
         facts.append(person.title)
@@ -562,6 +622,8 @@ def _card_label(person: MapPerson) -> str:
         facts.append(", ".join(role_label(role) for role in person.roles))
     if person.owners:
         facts.append(_("Owned by %(initials)s") % {"initials": ", ".join(person.owners)})
+    if person.contact_known:
+        facts.append(contact_text(person, now=now))
     if person.has_left:
         facts.append(_("Left the company"))
     if person.hidden_reports:
@@ -576,9 +638,9 @@ def _card_label(person: MapPerson) -> str:
     return " · ".join(facts)
 
 
-def _card(person: MapPerson, *, interactive: bool) -> str:
+def _card(person: MapPerson, *, interactive: bool, now: datetime.datetime) -> str:
     style = STANCE_STYLES.get(person.stance, STANCE_STYLES[UNKNOWN])
-    label = _card_label(person)
+    label = _card_label(person, now=now)
     body = [
         _title(label),
         _tag(
@@ -677,6 +739,21 @@ def _card(person: MapPerson, *, interactive: bool) -> str:
                 _escape(truncate(person.title, person.width - 2 * PADDING, TITLE_SIZE)),
             )
         )
+    if person.contact_known:
+        text = contact_text(person, now=now)
+        body.append(
+            _tag(
+                "text",
+                {
+                    "class": "map-card-contact",
+                    "x": PADDING,
+                    "y": 58,
+                    "font-size": CONTACT_SIZE,
+                    "fill": MUTED_INK,
+                },
+                _escape(truncate(text, person.width - 2 * PADDING, CONTACT_SIZE)),
+            )
+        )
     owners_width = _owner_circles(person, body)
     _role_badges(person, body, room=person.width - 2 * PADDING - owners_width)
     return _tag(
@@ -725,45 +802,84 @@ def _stance_mark(style: StanceStyle, cx: float, cy: float) -> str:
 
 
 def _owner_circles(person: MapPerson, body: list[str]) -> float:
-    """Our relationship owners' initials, right-aligned on the bottom row; returns the width."""
+    """Our relationship owners' initials, right-aligned on the bottom row; returns the width.
+
+    Each sits in a ring as thick as the relationship is strong (see ``TIE_WEIGHTS``).
+    """
     if not person.owners:
         return 0.0
-    shown = person.owners[:MAX_OWNER_CIRCLES]
-    extra = len(person.owners) - len(shown)
-    labels = [*shown, f"+{extra}"] if extra else shown
+    ties = person.ties or [OwnerTie(initials=initials) for initials in person.owners]
+    shown = ties[:MAX_OWNER_CIRCLES]
+    extra = len(ties) - len(shown)
     cy = person.height - PADDING - OWNER_RADIUS + 2
     cx = person.width - PADDING - OWNER_RADIUS
     circles = []
-    for initials in reversed(labels):
+    if extra:
+        hidden = ", ".join(tie_label(tie) for tie in ties[MAX_OWNER_CIRCLES:])
         circles.append(
+            _tag(
+                "g", {"class": "map-owner-more"}, _title(hidden) + _owner_disc(cx, cy, f"+{extra}")
+            )
+        )
+        cx -= 2 * OWNER_RADIUS - 2
+    for tie in reversed(shown):
+        width = tie_width(tie.strength)
+        ring = (
             _tag(
                 "circle",
                 {
+                    "class": "map-owner-tie",
                     "cx": cx,
                     "cy": cy,
-                    "r": OWNER_RADIUS,
-                    "fill": OWNER_FILL,
-                    "stroke": "#ffffff",
-                    "stroke-width": 1.5,
+                    "r": OWNER_RADIUS + TIE_GAP + width / 2,
+                    "fill": "none",
+                    "stroke": OWNER_FILL,
+                    "stroke-width": width,
                 },
             )
-            + _tag(
-                "text",
+            if width
+            else ""
+        )
+        circles.append(
+            _tag(
+                "g",
                 {
-                    "x": cx,
-                    "y": cy + 3.5,
-                    "text-anchor": "middle",
-                    "font-size": 9,
-                    "font-weight": 700,
-                    "fill": "#ffffff",
+                    "class": "map-owner",
+                    "data-strength": tie.strength if tie.strength is not None else "",
+                    "data-strength-source": "computed" if tie.computed else "manual",
                 },
-                _escape(initials[:3]),
+                _title(tie_label(tie)) + ring + _owner_disc(cx, cy, tie.initials[:3]),
             )
         )
         cx -= 2 * OWNER_RADIUS - 2
     owners = _("Relationship owners: %(initials)s") % {"initials": ", ".join(person.owners)}
     body.append(_tag("g", {"class": "map-owners"}, _title(owners) + "".join(circles)))
-    return len(labels) * (2 * OWNER_RADIUS - 2) + 6
+    return (len(shown) + bool(extra)) * (2 * OWNER_RADIUS - 2) + 6
+
+
+def _owner_disc(cx: float, cy: float, text: str) -> str:
+    return _tag(
+        "circle",
+        {
+            "cx": cx,
+            "cy": cy,
+            "r": OWNER_RADIUS,
+            "fill": OWNER_FILL,
+            "stroke": "#ffffff",
+            "stroke-width": TIE_GAP,
+        },
+    ) + _tag(
+        "text",
+        {
+            "x": cx,
+            "y": cy + 3.5,
+            "text-anchor": "middle",
+            "font-size": 9,
+            "font-weight": 700,
+            "fill": "#ffffff",
+        },
+        _escape(text),
+    )
 
 
 def _role_badges(person: MapPerson, body: list[str], *, room: float) -> None:
@@ -895,7 +1011,7 @@ def _legend_size(the_legend: Legend) -> tuple[float, float]:
     rows = max(
         len(the_legend.stances),
         len(the_legend.lines) + len(the_legend.influences) + 1,
-        (len(the_legend.roles) + 1) // 2,
+        (len(the_legend.roles) + 1) // 2 + 1 + len(the_legend.ties),
     )
     return 4 * LEGEND_COLUMN, LEGEND_TOP_PADDING + rows * LEGEND_ROW + 30
 
@@ -975,6 +1091,23 @@ def _legend(the_legend: Legend, *, top: float) -> str:
         y = LEGEND_TOP_PADDING + (index % half) * LEGEND_ROW
         parts.append(_badge(entry.mark, entry.label, x, y - 12))
         parts.append(_legend_text(entry.label, x + 36, y))
+    for offset, entry in enumerate(the_legend.ties):
+        y = LEGEND_TOP_PADDING + (half + 1 + offset) * LEGEND_ROW
+        parts.append(
+            _tag(
+                "circle",
+                {
+                    "cx": column + 13,
+                    "cy": y - 4,
+                    "r": 5 + TIE_GAP + entry.border_width / 2,
+                    "fill": "none",
+                    "stroke": entry.border,
+                    "stroke-width": entry.border_width,
+                },
+            )
+            + _tag("circle", {"cx": column + 13, "cy": y - 4, "r": 5, "fill": OWNER_FILL})
+        )
+        parts.append(_legend_text(entry.label, column + 36, y))
     parts.append("</g>")
     return "".join(parts)
 

@@ -13,17 +13,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import igraph
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from rapport.accounts.models import Account
+from rapport.communications.models import RelationshipStrength
 from rapport.stakeholders.choices import StakeholderStatus
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
 from rapport.users.models import User
 
 # Card size and the gaps between cards, in SVG user units (pixels at 100 %).
 CARD_WIDTH = 200
-CARD_HEIGHT = 84
+CARD_HEIGHT = 98
 COLUMN_WIDTH = 230  # CARD_WIDTH plus the gap between neighbours
-ROW_HEIGHT = 140  # CARD_HEIGHT plus room for the reporting lines
+ROW_HEIGHT = 154  # CARD_HEIGHT plus room for the reporting lines
 MARGIN = 40
 # A manager with at least this many reports, none of whom has reports, gets them in a column
 # under their card instead of a row: a team of 200 then reads as a list, not a mile-long line.
@@ -31,6 +34,17 @@ STACK_FROM = 3
 STACK_INDENT = 16
 STACK_ROW = CARD_HEIGHT + 14
 REPORTS_TO = "reports_to"
+
+
+@dataclass(frozen=True)
+class OwnerTie:
+    """One of our people who owns the relationship with a card's person, and how strong it is."""
+
+    initials: str
+    # 0 to 100: computed from the exchanges they shared when there are any, else the owner's
+    # own estimate; None while neither is known.
+    strength: int | None = None
+    computed: bool = False
 
 
 @dataclass
@@ -48,6 +62,10 @@ class MapPerson:
     owners: list[str]  # initials of the relationship owners on our side
     has_left: bool
     manager_id: int | None
+    ties: list[OwnerTie] = field(default_factory=list)  # the owners, in the same order
+    last_contact_at: datetime.datetime | None = None
+    # History keeps no last contacts: a past map cannot tell, rather than say "never".
+    contact_known: bool = True
     hidden_reports: int = 0  # people under this card hidden by a collapsed branch
     stacked: bool = False  # shown in a column under their manager, joined from the side
     x: float = 0.0  # top-left corner
@@ -83,6 +101,7 @@ class AccountMap:
     width: float = 0.0
     height: float = 0.0
     as_of: datetime.datetime | None = None
+    drawn_at: datetime.datetime | None = None  # "12 days ago" counts from here
 
     def person(self, person_id: int) -> MapPerson:
         return next(person for person in self.people if person.id == person_id)
@@ -110,12 +129,20 @@ def build_account_map(
     account: Account,
     filters: MapFilters | None = None,
     as_of: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
 ) -> AccountMap:
     """The account's map, now or as it was at ``as_of``, filtered and laid out."""
     filters = filters or MapFilters()
     people, owners, relationships = _load(account=account, as_of=as_of)
-    account_map = AccountMap(account_id=account.pk, account_name=account.name, as_of=as_of)
-    cards = {person.pk: _card(person, owners.get(person.pk, [])) for person in people}
+    account_map = AccountMap(
+        account_id=account.pk,
+        account_name=account.name,
+        as_of=as_of,
+        drawn_at=now or timezone.now(),
+    )
+    cards = {
+        person.pk: _card(person, owners.get(person.pk, []), live=as_of is None) for person in people
+    }
     visible = _apply_filters(cards, filters)
     account_map.people = sorted(visible.values(), key=lambda card: (card.name.lower(), card.id))
     for card in account_map.people:
@@ -139,16 +166,25 @@ def build_account_map(
 
 def _load(
     *, account: Account, as_of: datetime.datetime | None
-) -> tuple[list[Any], dict[int, list[str]], list[Any]]:
-    """People, their owners' initials and relationships: live, or from history at a date."""
+) -> tuple[list[Any], dict[int, list[OwnerTie]], list[Any]]:
+    """People, their owners and relationships: live, or from history at a date."""
     if as_of is None:
         people = list(Stakeholder.objects.filter(account=account))
-        owner_rows = RelationshipOwner.objects.filter(stakeholder__account=account).select_related(
-            "user"
+        # The computed strength of each pair rides along in the owners' query: one query for
+        # the whole map, however many people and owners it has.
+        computed = RelationshipStrength.objects.filter(
+            user_id=OuterRef("user_id"), stakeholder_id=OuterRef("stakeholder_id")
+        ).values("strength")[:1]
+        owner_rows = (
+            RelationshipOwner.objects.filter(stakeholder__account=account)
+            .select_related("user")
+            .annotate(computed_strength=Subquery(computed))
         )
-        owners: dict[int, list[str]] = {}
+        owners: dict[int, list[OwnerTie]] = {}
         for row in owner_rows:
-            owners.setdefault(row.stakeholder_id, []).append(row.user.initials)
+            owners.setdefault(row.stakeholder_id, []).append(
+                owner_tie(row.user.initials, row.computed_strength, row.strength)
+            )
         relationships = list(StakeholderRelationship.objects.filter(account=account))
         return people, owners, relationships
     people = [
@@ -163,13 +199,24 @@ def _load(
     users = User.objects.in_bulk({row.user_id for row in rows})
     for row in rows:
         if row.user_id in users:
-            owners.setdefault(row.stakeholder_id, []).append(users[row.user_id].initials)
+            # Strengths computed from the log describe today: a past map shows the estimate.
+            owners.setdefault(row.stakeholder_id, []).append(
+                owner_tie(users[row.user_id].initials, None, row.strength)
+            )
     relationships = list(StakeholderRelationship.history.as_of(as_of).filter(account_id=account.pk))
     return people, owners, relationships
 
 
-def _card(person: Any, owner_initials: list[str]) -> MapPerson:
+def owner_tie(initials: str, computed: int | None, manual: int | None) -> OwnerTie:
+    """The computed strength when shared exchanges exist, else the owner's own estimate."""
+    if computed is not None:
+        return OwnerTie(initials=initials, strength=computed, computed=True)
+    return OwnerTie(initials=initials, strength=manual)
+
+
+def _card(person: Any, ties: list[OwnerTie], *, live: bool) -> MapPerson:
     first, last = person.first_name, person.last_name
+    ties = sorted(ties, key=lambda tie: tie.initials)
     return MapPerson(
         id=person.pk,
         name=f"{first} {last}".strip(),
@@ -179,9 +226,12 @@ def _card(person: Any, owner_initials: list[str]) -> MapPerson:
         stance=person.stance,
         influence=person.influence,
         roles=list(person.decision_roles),
-        owners=sorted(owner_initials),
+        owners=[tie.initials for tie in ties],
         has_left=person.status == StakeholderStatus.LEFT,
         manager_id=person.reports_to_id,
+        ties=ties,
+        last_contact_at=person.last_contact_at if live else None,
+        contact_known=live,
     )
 
 

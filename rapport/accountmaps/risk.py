@@ -9,13 +9,17 @@ account list never disagree about an account.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from rapport.accountmaps.choices import RiskFlag
 from rapport.accounts.models import Account
@@ -59,6 +63,7 @@ class Person:
     influence: str = ""
     is_active: bool = True
     owners: tuple[OwnerRef, ...] = ()
+    last_contact_at: datetime.datetime | None = None  # the latest exchange with them
 
     def __str__(self) -> str:
         return self.name
@@ -230,6 +235,30 @@ def unowned_decision_maker(people: Sequence[Person]) -> Finding | None:
     )
 
 
+def disengaged_decision_maker(
+    people: Sequence[Person], *, now: datetime.datetime | None = None
+) -> Finding | None:
+    """A decision maker or economic buyer nobody has had an exchange with for too long."""
+    days = settings.RAPPORT_DISENGAGED_DAYS
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    quiet = [
+        person
+        for person in _active(people)
+        if person.holds_any(DECIDING_ROLES)
+        and (person.last_contact_at is None or person.last_contact_at < cutoff)
+    ]
+    if not quiet:
+        return None
+    message = ngettext(
+        "Nobody has had an exchange with a decision maker or economic buyer for %(days)d day "
+        "or more: book a meeting with them.",
+        "Nobody has had an exchange with a decision maker or economic buyer for %(days)d days "
+        "or more: book a meeting with them.",
+        days,
+    ) % {"days": days}
+    return Finding(RiskFlag.DISENGAGED_DECISION_MAKER, message, people=tuple(quiet))
+
+
 RULES: tuple[Rule, ...] = (
     single_threaded,
     no_champion,
@@ -237,6 +266,7 @@ RULES: tuple[Rule, ...] = (
     decision_maker_left,
     hostile_blocker,
     unowned_decision_maker,
+    disengaged_decision_maker,
 )
 
 
@@ -264,6 +294,8 @@ def assess(account_id: int, people: Sequence[Person]) -> Assessment:
 
 
 # One row per stakeholder and owner (a LEFT JOIN), so a whole batch of accounts is one query.
+# The last contact is the stored column the communications services keep: recency costs the
+# bulk refresh no extra query.
 _COLUMNS = (
     "account_id",
     "id",
@@ -272,6 +304,7 @@ _COLUMNS = (
     "stance",
     "influence",
     "relationship_owners__user_id",
+    "last_contact_at",
 )
 _NAME_COLUMNS = (
     "first_name",
@@ -308,7 +341,7 @@ def people_by_account(
         if user_id is not None:
             name = ""
             if with_names:
-                name = f"{row[9]} {row[10]}".strip() or row[11]
+                name = f"{row[10]} {row[11]}".strip() or row[12]
             entry[1].append(OwnerRef(user_id, name))
     return {
         account_id: [_person(row, owners, with_names) for row, owners in people.values()]
@@ -319,12 +352,13 @@ def people_by_account(
 def _person(row: tuple[Any, ...], owners: list[OwnerRef], with_names: bool) -> Person:
     return Person(
         id=row[1],
-        name=f"{row[7]} {row[8]}".strip() if with_names else "",
+        name=f"{row[8]} {row[9]}".strip() if with_names else "",
         roles=frozenset(role for role in (row[2] or "").split(",") if role),
         stance=row[4],
         influence=row[5],
         is_active=row[3] != StakeholderStatus.LEFT,
         owners=tuple(sorted(owners, key=lambda owner: (owner.name, owner.id))),
+        last_contact_at=row[7],
     )
 
 

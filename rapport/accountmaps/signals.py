@@ -1,8 +1,9 @@
 """Keep each account's stored risk and coverage current when its map changes.
 
-Saves and deletions of stakeholders and relationship owners (and new accounts) mark the account
-as changed; once the transaction commits, every account marked in it is recomputed once, in
-bulk, by a single callback. Outside a transaction each save commits, and refreshes, at once.
+Saves and deletions of stakeholders and relationship owners, new accounts and recomputed last
+contacts (the communications services' ``contacts_refreshed``) mark the account as changed;
+once the transaction commits, every account marked in it is recomputed once, in bulk, by a
+single callback. Outside a transaction each save commits, and refreshes, at once.
 Writes that bypass signals (``bulk_create``, ``QuerySet.update``) must refresh the summaries
 themselves, as the synthetic loader does, or leave it to ``refresh_map_summaries``.
 """
@@ -17,6 +18,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 
 from rapport.accountmaps import services
 from rapport.accounts.models import Account
+from rapport.communications.signals import contacts_refreshed
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder
 
 
@@ -111,6 +113,12 @@ def _on_account_saved(
         schedule_refresh(account_ids=(instance.pk,))
 
 
+def _on_contacts_refreshed(account_ids: tuple[int, ...] = (), **kwargs: Any) -> None:
+    # A logged, edited or deleted exchange moves its people's last contact, which the rule on
+    # quiet decision makers reads; the nightly refresh sends it too, as recency fades.
+    schedule_refresh(account_ids=tuple(account_ids))
+
+
 def connect() -> None:
     """Listen to the models whose changes alter an account's risk or coverage."""
     for model, receiver in (
@@ -124,3 +132,4 @@ def connect() -> None:
     pre_save.connect(
         _before_stakeholder_saved, sender=Stakeholder, dispatch_uid="accountmaps.summary.move"
     )
+    contacts_refreshed.connect(_on_contacts_refreshed, dispatch_uid="accountmaps.summary.contacts")

@@ -12,15 +12,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from rapport.accountmaps.drawing import legend, render_svg
+from rapport.accountmaps.drawing import contact_age, legend, render_svg, strength_text
 from rapport.accountmaps.forms import MapFilterForm, MapMoveForm, MapNewPersonForm, MapPersonForm
-from rapport.accountmaps.layout import AccountMap, MapPerson
+from rapport.accountmaps.layout import AccountMap, MapPerson, owner_tie
 from rapport.accountmaps.risk import assess_account
 from rapport.accounts.models import Account
+from rapport.communications.selectors import strengths_for
 from rapport.core.exceptions import NotAllowedError
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import require, run_service
@@ -69,10 +71,18 @@ def _panel(
     can_change = filters.as_of_moment is None and request.user.has_perm(
         "stakeholders.change_stakeholder", person
     )
+    strengths = strengths_for(stakeholder_ids=[person.pk])
+    owners = []
+    for link in relationship_owner_list(stakeholder=person):
+        computed = strengths.get((link.user_id, person.pk))
+        strength = computed.strength if computed is not None else None
+        tie = owner_tie(link.user.initials, strength, link.strength)
+        owners.append({"user": link.user, "strength": strength_text(tie)})
     context: dict[str, Any] = {
         "account": person.account,
         "person": person,
-        "owners": [owner.user for owner in relationship_owner_list(stakeholder=person)],
+        "owners": owners,
+        "last_contacted": contact_age(person.last_contact_at, now=timezone.now()),
         "map_query": filters.query(),
         "is_history": filters.as_of_moment is not None,
         "can_change": can_change,

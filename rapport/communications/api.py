@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from rapport.accounts.api import UserRef
 from rapport.accounts.choices import Tier
@@ -36,54 +36,31 @@ from rapport.communications.choices import (
     TouchpointSource,
 )
 from rapport.communications.digest import local_now
+from rapport.communications.filters import TouchpointFilter
 from rapport.communications.models import (
     MAX_DURATION_MINUTES,
     CadenceDefault,
     CadenceRule,
     Task,
     Touchpoint,
-    TouchpointStakeholder,
-    TouchpointUser,
 )
 from rapport.core.api import (
     MAX_RECORD_ID,
+    Day,
     InputSchema,
+    Moment,
     Page,
     PageQuery,
     RecordId,
     nulls_to_blanks,
     page_of,
     resolve_references,
+    storable_moment,
 )
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.models import User
 
 router = Router(tags=["communications"])
-
-# Dates far outside any real exchange are typing slips; the bounds also keep every value
-# convertible to UTC, which the database drivers need.
-EARLIEST_YEAR = 1900
-LATEST_YEAR = 2200
-
-
-def _storable_moment(value: datetime.datetime) -> datetime.datetime:
-    try:
-        value.astimezone(datetime.UTC)
-    except OverflowError as error:
-        raise ValueError("Date and time out of range.") from error
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"Choose a year between {EARLIEST_YEAR} and {LATEST_YEAR}.")
-    return value
-
-
-def _plausible_day(value: datetime.date) -> datetime.date:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"Choose a year between {EARLIEST_YEAR} and {LATEST_YEAR}.")
-    return value
-
-
-Moment = Annotated[AwareDatetime, AfterValidator(_storable_moment)]
-Day = Annotated[datetime.date, AfterValidator(_plausible_day)]
 
 
 def _acting_user(request: HttpRequest) -> User:
@@ -178,43 +155,6 @@ class TouchpointPatch(InputSchema):
     user_ids: list[RecordId] | None = Field(
         default=None, max_length=200, description="Replaces our participants."
     )
-
-
-class TouchpointFilter(InputSchema):
-    account: RecordId | None = Field(default=None, description="Only this account's.")
-    kind: TouchpointKind | None = None
-    sentiment: Sentiment | None = None
-    stakeholder: RecordId | None = Field(
-        default=None, description="Only those this client person took part in."
-    )
-    user: RecordId | None = Field(
-        default=None, description="Only those this user of ours took part in."
-    )
-    occurred_after: Moment | None = Field(default=None, description="At or after this time.")
-    occurred_before: Moment | None = Field(default=None, description="Before this time.")
-
-    def apply(self, queryset: QuerySet[Touchpoint]) -> QuerySet[Touchpoint]:
-        if self.account is not None:
-            queryset = queryset.filter(account_id=self.account)
-        if self.kind:
-            queryset = queryset.filter(kind=self.kind)
-        if self.sentiment:
-            queryset = queryset.filter(sentiment=self.sentiment)
-        if self.stakeholder is not None:
-            queryset = queryset.filter(
-                pk__in=TouchpointStakeholder.objects.filter(stakeholder_id=self.stakeholder).values(
-                    "touchpoint_id"
-                )
-            )
-        if self.user is not None:
-            queryset = queryset.filter(
-                pk__in=TouchpointUser.objects.filter(user_id=self.user).values("touchpoint_id")
-            )
-        if self.occurred_after is not None:
-            queryset = queryset.filter(occurred_at__gte=self.occurred_after)
-        if self.occurred_before is not None:
-            queryset = queryset.filter(occurred_at__lt=self.occurred_before)
-        return queryset
 
 
 def _touchpoints() -> QuerySet[Touchpoint]:
@@ -341,7 +281,7 @@ class TimelineQuery(InputSchema):
         if cursor is None or cursor.pk > MAX_RECORD_ID:
             raise ValueError("Not a cursor this timeline gave.")
         try:
-            _storable_moment(cursor.when)
+            storable_moment(cursor.when)
         except ValueError as error:
             raise ValueError("Not a cursor this timeline gave.") from error
         return value

@@ -18,7 +18,7 @@ from rapport.communications.models import (
     TouchpointStakeholder,
     TouchpointUser,
 )
-from rapport.core.api import InputSchema, RecordId
+from rapport.core.api import Day, InputSchema, Moment, RecordId
 from rapport.users.models import User
 
 # "This week" is the seven days from today, as in the today view.
@@ -46,8 +46,10 @@ class TouchpointFilter(InputSchema):
     stakeholder: RecordId | None = Field(
         default=None, description="Only those this client person took part in."
     )
-    since: datetime.date | None = Field(default=None, description="From this day on.")
-    until: datetime.date | None = Field(default=None, description="Up to this day, included.")
+    since: Day | None = Field(default=None, description="From this day on (your time zone).")
+    until: Day | None = Field(default=None, description="Up to this day, included.")
+    occurred_after: Moment | None = Field(default=None, description="At or after this time.")
+    occurred_before: Moment | None = Field(default=None, description="Before this time.")
 
     def apply(self, queryset: QuerySet[Touchpoint]) -> QuerySet[Touchpoint]:
         if self.account is not None:
@@ -72,6 +74,10 @@ class TouchpointFilter(InputSchema):
         if self.until is not None:
             next_day = self.until + datetime.timedelta(days=1)
             queryset = queryset.filter(occurred_at__lt=_start_of_day(next_day))
+        if self.occurred_after is not None:
+            queryset = queryset.filter(occurred_at__gte=self.occurred_after)
+        if self.occurred_before is not None:
+            queryset = queryset.filter(occurred_at__lt=self.occurred_before)
         if self.q.strip():
             queryset = queryset.filter(subject__icontains=self.q.strip())
         return queryset.order_by("-occurred_at", "-id")
@@ -86,6 +92,8 @@ class TouchpointFilter(InputSchema):
             or self.stakeholder
             or self.since
             or self.until
+            or self.occurred_after
+            or self.occurred_before
         )
 
 

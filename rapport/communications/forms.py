@@ -20,7 +20,7 @@ from rapport.communications.choices import Sentiment, TouchpointKind
 from rapport.communications.models import Task, Touchpoint
 from rapport.communications.selectors import my_accounts
 from rapport.communications.services import TOUCHPOINT_FIELDS
-from rapport.core.forms import VersionedFormMixin
+from rapport.core.forms import PlainSelect, VersionedFormMixin
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.choices import Role
 from rapport.users.models import User
@@ -245,8 +245,9 @@ class QuickLogForm(forms.Form):
         if account is None:
             self.fields["account"] = forms.ModelChoiceField(
                 label=_("Account"),
-                queryset=my_accounts(user=user).order_by("search_name", "id"),
+                queryset=my_accounts(user=user).only("id", "name").order_by("search_name", "id"),
                 empty_label=_("Choose an account"),
+                widget=PlainSelect,
             )
             # Choosing the account fetches its people into the folded extras.
             self.fields["account"].widget.attrs.update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -10,7 +11,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import CharField, Model, QuerySet, TextField
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, Field, field_validator
 
 from rapport.core.pagination import OrderedRows, paginate
 
@@ -20,6 +21,31 @@ ItemT = TypeVar("ItemT")
 # as invalid input instead of failing in the database driver.
 MAX_RECORD_ID = 2**63 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
+
+# Dates far outside any real business are typing slips; the bounds also keep every value
+# convertible to UTC and one day away from either end, which the database drivers need.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2200
+
+
+def storable_moment(value: datetime.datetime) -> datetime.datetime:
+    try:
+        value.astimezone(datetime.UTC)
+    except OverflowError as error:
+        raise ValueError("Date and time out of range.") from error
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"Choose a year between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+    return value
+
+
+def _plausible_day(value: datetime.date) -> datetime.date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"Choose a year between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(storable_moment)]
+Day = Annotated[datetime.date, AfterValidator(_plausible_day)]
 
 
 class InputSchema(Schema):

@@ -21,18 +21,36 @@ from __future__ import annotations
 import datetime
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from rapport.accountmaps.models import AccountMapSummary
 from rapport.accountmaps.services import refresh_summaries
 from rapport.accounts.choices import Industry, Segment, TeamRole, Tier
 from rapport.accounts.models import Account, TeamMember
+from rapport.communications.choices import (
+    CadenceKind,
+    Sentiment,
+    TaskStatus,
+    TouchpointKind,
+    TouchpointSource,
+)
+from rapport.communications.models import (
+    CadenceRule,
+    RelationshipStrength,
+    Task,
+    Touchpoint,
+    TouchpointStakeholder,
+    TouchpointUser,
+)
+from rapport.communications.services import EXECUTIVE_ROLES, cadence_defaults, strength_score
 from rapport.core.text import search_key
 from rapport.demo import data
 from rapport.stakeholders.choices import DecisionRole, Influence, StakeholderStatus, Stance
@@ -511,13 +529,20 @@ def synth_refresh_statistics() -> None:
     measures the book as it will be in steady state. On SQLite, ANALYZE plays the same part.
     VACUUM cannot run inside a transaction, so there only ANALYZE runs.
     """
-    tables = [
-        Account._meta.db_table,
-        Stakeholder._meta.db_table,
-        TeamMember._meta.db_table,
-        RelationshipOwner._meta.db_table,
-        AccountMapSummary._meta.db_table,
+    models = [
+        Account,
+        Stakeholder,
+        TeamMember,
+        RelationshipOwner,
+        AccountMapSummary,
+        Touchpoint,
+        TouchpointStakeholder,
+        TouchpointUser,
+        Task,
+        CadenceRule,
+        RelationshipStrength,
     ]
+    tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
         for table in tables:
             quoted = connection.ops.quote_name(table)
@@ -525,3 +550,696 @@ def synth_refresh_statistics() -> None:
                 cursor.execute(f"VACUUM ANALYZE {quoted}")
             else:
                 cursor.execute(f"ANALYZE {quoted}")
+
+
+# The communications log ------------------------------------------------------------------------
+#
+# Ten million touchpoints do not go through the ORM: model instances and the SQL compiler would
+# cost more than the database itself. Rows are built as tuples and sent in chunks, by COPY on
+# PostgreSQL and ``executemany`` on SQLite, with ids handed out here so that participant and task
+# rows can point at their touchpoint without reading anything back. The derived columns the
+# services keep (last contacts, strengths, cadence dates) are computed from the generated rows
+# while they are at hand, and written once per batch.
+
+DEFAULT_TOUCHPOINTS_PER_ACCOUNT = 100
+# One account in BUSY_EVERY is a very busy one, with BUSY_TOUCHPOINTS exchanges in three years:
+# the timeline's worst case.
+BUSY_EVERY = 10_000
+BUSY_TOUCHPOINTS = 60_000
+# The user whose today view the benchmark measures, given this many accounts.
+TODAY_USER_EMAIL = USER_EMAIL_FORMAT.format(number=2)
+TODAY_USER_ACCOUNTS = 500
+COMMUNICATIONS_BATCH_SIZE = 200
+# Rows kept in memory before they are sent: memory stays flat whatever the account's size.
+_FLUSH_ROWS = 20_000
+_HISTORY_DAYS = 3 * 365
+_QUIET_SHARE = 0.08  # accounts nobody has spoken to for a while: the today view lists them
+_TASK_SHARE = 0.1
+_TIER_WEIGHT: dict[str, float] = {
+    Tier.STRATEGIC: 3.0,
+    Tier.KEY: 1.5,
+    Tier.GROWTH: 1.0,
+    Tier.MAINTAIN: 0.5,
+}
+_KINDS = [
+    (TouchpointKind.EMAIL, 35),
+    (TouchpointKind.CALL, 25),
+    (TouchpointKind.MEETING, 15),
+    (TouchpointKind.CHAT, 10),
+    (TouchpointKind.NOTE, 8),
+    (TouchpointKind.BUSINESS_REVIEW, 4),
+    (TouchpointKind.SITE_VISIT, 3),
+]
+_SENTIMENTS = [
+    (Sentiment.POSITIVE, 30),
+    (Sentiment.NEUTRAL, 45),
+    (Sentiment.NEGATIVE, 7),
+    ("", 18),
+]
+_DURATIONS = {
+    TouchpointKind.CALL: (15, 60),
+    TouchpointKind.MEETING: (30, 90),
+    TouchpointKind.BUSINESS_REVIEW: (60, 180),
+    TouchpointKind.SITE_VISIT: (120, 480),
+}
+_TOPICS = [
+    "renewal terms",
+    "onboarding progress",
+    "support backlog",
+    "roadmap preview",
+    "usage review",
+    "pricing question",
+    "integration issues",
+    "security questionnaire",
+    "training plan",
+    "expansion to a new team",
+    "invoice dispute",
+    "quarterly objectives",
+]
+_OUTCOMES = ["Agreed next steps", "Waiting for their answer", "Escalated internally", ""]
+_TOUCHPOINT_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "account_id",
+    "kind",
+    "occurred_at",
+    "duration_minutes",
+    "subject",
+    "notes",
+    "sentiment",
+    "outcome",
+    "next_steps",
+    "logged_by_id",
+    "source",
+    "external_id",
+)
+_TASK_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "title",
+    "account_id",
+    "touchpoint_id",
+    "assignee_id",
+    "due_on",
+    "status",
+    "notes",
+    "created_by_id",
+    "completed_at",
+    "completed_by_id",
+)
+
+
+@dataclass(frozen=True)
+class CommunicationsProgress:
+    """Where a load of the log stands, reported after each committed batch."""
+
+    accounts_done: int
+    accounts_total: int
+    touchpoints: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CommunicationsResult:
+    """What one load of the log added."""
+
+    accounts: int
+    touchpoints: int
+    participants: int
+    tasks: int
+    cadence_rules: int
+    strengths: int
+    seconds: float
+
+
+def synth_accounts_without_log() -> list[int]:
+    """The synthetic accounts the log has not reached yet (it fills accounts in id order)."""
+    # The log is written account after account, in id order, one transaction per batch: every
+    # account after the last one holding a touchpoint is still empty.
+    last = Touchpoint.objects.aggregate(last=Max("account_id"))["last"] or 0
+    return list(
+        Account.objects.filter(domain__endswith="." + SYNTH_DOMAIN, pk__gt=last)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def synth_busy_accounts(*, at_least: int = BUSY_TOUCHPOINTS // 2) -> list[int]:
+    """The very busy accounts of the synthetic book (the first of every ``BUSY_EVERY``)."""
+    candidates = list(
+        Account.objects.filter(domain__endswith="." + SYNTH_DOMAIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )[::BUSY_EVERY]
+    return [pk for pk in candidates if Touchpoint.objects.filter(account_id=pk).count() >= at_least]
+
+
+def synth_communications(
+    *,
+    touchpoints: int | None = None,
+    seed: int = DEFAULT_SEED,
+    batch_size: int = COMMUNICATIONS_BATCH_SIZE,
+    busy_touchpoints: int = BUSY_TOUCHPOINTS,
+    now: datetime.datetime | None = None,
+    on_progress: Callable[[CommunicationsProgress], None] | None = None,
+) -> CommunicationsResult:
+    """Three years of exchanges, tasks and cadences for the synthetic accounts without any.
+
+    ``touchpoints`` (by default 100 an account) is the total to spread: one account in
+    ``BUSY_EVERY`` gets ``busy_touchpoints``, the others shares weighted by tier and chance.
+    """
+    started = time.monotonic()
+    now = (now or timezone.now()).replace(microsecond=0)
+    account_ids = synth_accounts_without_log()
+    if touchpoints is None:
+        touchpoints = DEFAULT_TOUCHPOINTS_PER_ACCOUNT * len(account_ids)
+    if touchpoints < 0 or batch_size < 1 or busy_touchpoints < 0:
+        raise ValueError("Counts must be positive.")
+    _give_today_user_accounts(count=TODAY_USER_ACCOUNTS)
+    busy = {pk for index, pk in enumerate(account_ids) if index % BUSY_EVERY == 0}
+    busy_each = min(busy_touchpoints, touchpoints // (2 * len(busy))) if busy else 0
+    regular_left = touchpoints - busy_each * len(busy)
+    regular_accounts_left = len(account_ids) - len(busy)
+    writer = _RowWriter(now=now)
+    rng = random.Random(f"{seed}:log:{account_ids[0] if account_ids else 0}")
+    intervals = cadence_defaults()
+    totals = dict.fromkeys(
+        ("touchpoints", "participants", "tasks", "cadence_rules", "strengths"), 0
+    )
+    done = 0
+    with _bulk_load_pragmas(), writer.session():
+        for start in range(0, len(account_ids), batch_size):
+            batch = account_ids[start : start + batch_size]
+            regular = [pk for pk in batch if pk not in busy]
+            quota = round(regular_left * len(regular) / regular_accounts_left) if regular else 0
+            regular_left -= quota
+            regular_accounts_left -= len(regular)
+            with transaction.atomic():
+                counts = _BatchLog(writer=writer, rng=rng, now=now, intervals=intervals).load(
+                    batch, busy=busy, busy_each=busy_each, quota=quota
+                )
+                refresh_summaries(account_ids=batch)
+            for key, value in counts.items():
+                totals[key] += value
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(
+                    CommunicationsProgress(
+                        accounts_done=done,
+                        accounts_total=len(account_ids),
+                        touchpoints=totals["touchpoints"],
+                        seconds=time.monotonic() - started,
+                    )
+                )
+    writer.reset_sequences()
+    return CommunicationsResult(accounts=done, seconds=time.monotonic() - started, **totals)
+
+
+def _give_today_user_accounts(*, count: int) -> None:
+    """Put the today view's user on teams until they look after ``count`` active accounts."""
+    user = User.objects.filter(email=TODAY_USER_EMAIL).first()
+    if user is None:
+        return
+    memberships = TeamMember.objects.current().filter(user=user).values("account_id")
+    mine = Account.objects.filter(Q(owner=user) | Q(pk__in=memberships), is_archived=False)
+    missing = count - mine.count()
+    if missing < 0:
+        # Accounts loaded since gave them more as owner: take back teams this loader gave.
+        given = TeamMember.objects.filter(
+            user=user, role=TeamRole.SALES_ENGINEER, account__domain__endswith="." + SYNTH_DOMAIN
+        ).order_by("-pk")
+        TeamMember.objects.filter(
+            pk__in=list(given.values_list("pk", flat=True)[:-missing])
+        ).delete()
+        return
+    if missing == 0:
+        return
+    extra = (
+        Account.objects.filter(domain__endswith="." + SYNTH_DOMAIN, is_archived=False)
+        .exclude(pk__in=mine.values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:missing]
+    )
+    start = timezone.localdate() - datetime.timedelta(days=200)
+    TeamMember.objects.bulk_create(
+        TeamMember(account_id=pk, user=user, role=TeamRole.SALES_ENGINEER, start_date=start)
+        for pk in extra
+    )
+
+
+@dataclass
+class _Person:
+    pk: int
+    is_executive: bool
+    left_at: datetime.datetime | None
+
+
+class _BatchLog:
+    """The touchpoints, participants, tasks and derived rows of one batch of accounts."""
+
+    def __init__(
+        self,
+        *,
+        writer: _RowWriter,
+        rng: random.Random,
+        now: datetime.datetime,
+        intervals: dict[str, dict[str, int]],
+    ) -> None:
+        self.writer = writer
+        self.rng = rng
+        self.now = now
+        self.today = timezone.localdate(now)
+        self.intervals = intervals
+        self.counts = dict.fromkeys(
+            ("touchpoints", "participants", "tasks", "cadence_rules", "strengths"), 0
+        )
+        self.touchpoints: list[tuple[object, ...]] = []
+        self.people_links: list[tuple[object, ...]] = []
+        self.user_links: list[tuple[object, ...]] = []
+        self.tasks: list[tuple[object, ...]] = []
+        self.account_contacts: dict[int, datetime.datetime] = {}
+        self.person_contacts: dict[int, datetime.datetime] = {}
+        # (user id, stakeholder id) -> [latest shared exchange, shared exchanges within a year]
+        self.pairs: dict[tuple[int, int], list[Any]] = {}
+        self.cadence_done: dict[tuple[int, str], datetime.datetime] = {}
+
+    def load(
+        self, account_ids: list[int], *, busy: set[int], busy_each: int, quota: int
+    ) -> dict[str, int]:
+        accounts = list(
+            Account.objects.filter(pk__in=account_ids)
+            .order_by("pk")
+            .values_list("pk", "tier", "owner_id")
+        )
+        teams: dict[int, list[int]] = {pk: [] for pk in account_ids}
+        for account_id, user_id in TeamMember.objects.filter(
+            account_id__in=account_ids
+        ).values_list("account_id", "user_id"):
+            teams[account_id].append(user_id)
+        people = self._people(account_ids)
+        regular = [(pk, tier) for pk, tier, _owner in accounts if pk not in busy]
+        weights = [
+            _TIER_WEIGHT.get(tier, 1.0) * self.rng.lognormvariate(0, 0.6) for _pk, tier in regular
+        ]
+        total_weight = sum(weights) or 1.0
+        shares = {
+            pk: int(quota * weight / total_weight)
+            for (pk, _tier), weight in zip(regular, weights, strict=True)
+        }
+        for pk, _tier in regular[: quota - sum(shares.values())]:
+            shares[pk] += 1
+        fallback = [owner for _pk, _tier, owner in accounts if owner is not None] or [
+            user_id for team in teams.values() for user_id in team
+        ]
+        for pk, _tier, owner_id in accounts:
+            count = busy_each if pk in busy else shares.get(pk, 0)
+            users = self._user_weights(owner_id, teams[pk], fallback)
+            self._account(pk, count=count, people=people.get(pk, []), users=users)
+        self._flush()
+        self._write_derived(accounts)
+        return self.counts
+
+    def _people(self, account_ids: list[int]) -> dict[int, list[tuple[_Person, float]]]:
+        """Each account's people with how often they take part: some never, some a lot."""
+        result: dict[int, list[tuple[_Person, float]]] = {}
+        rows = Stakeholder.all_objects.filter(account_id__in=account_ids).order_by("pk")
+        for pk, account_id, roles, left_on in rows.values_list(
+            "pk", "account_id", "decision_roles", "left_on"
+        ):
+            executive = any(role in EXECUTIVE_ROLES for role in roles)
+            left_at = (
+                datetime.datetime.combine(left_on, datetime.time(), tzinfo=datetime.UTC)
+                if left_on is not None
+                else None
+            )
+            weight = 0.0 if self.rng.random() < 0.15 else self.rng.lognormvariate(0, 0.8)
+            result.setdefault(account_id, []).append(
+                (_Person(pk, executive, left_at), weight * (0.5 if executive else 1.0))
+            )
+        return result
+
+    def _user_weights(
+        self, owner_id: int | None, team: list[int], fallback: list[int]
+    ) -> list[tuple[int, float]]:
+        members = list(dict.fromkeys(team))
+        if not members and fallback:
+            members = [self.rng.choice(fallback)]
+        return [(user_id, 6.0 if user_id == owner_id else 1.0) for user_id in members]
+
+    def _account(
+        self,
+        pk: int,
+        *,
+        count: int,
+        people: list[tuple[_Person, float]],
+        users: list[tuple[int, float]],
+    ) -> None:
+        rng = self.rng
+        # Most accounts are spoken to until today; a few went quiet weeks or months ago.
+        quiet_days = rng.randint(46, 400) if rng.random() < _QUIET_SHARE else 0
+        span = _HISTORY_DAYS * 86400
+        end = self.now - datetime.timedelta(days=quiet_days)
+        offsets = sorted(rng.randrange(span) for _index in range(count))
+        kinds, kind_weights = zip(*_KINDS, strict=True)
+        moods, mood_weights = zip(*_SENTIMENTS, strict=True)
+        drawn_kinds = rng.choices(kinds, kind_weights, k=count)
+        drawn_moods = rng.choices(moods, mood_weights, k=count)
+        reachable = [(person, weight) for person, weight in people if weight > 0] or people
+        person_weights = [weight or 1.0 for _person, weight in reachable]
+        user_ids = [user_id for user_id, _weight in users]
+        user_weights = [weight for _user_id, weight in users]
+        year_ago = self.now - datetime.timedelta(days=365)
+        for offset, kind, mood in zip(offsets, drawn_kinds, drawn_moods, strict=True):
+            when = end - datetime.timedelta(seconds=span - offset)
+            # Office hours: the day from the spread, the time of day redrawn.
+            when = when.replace(hour=rng.randint(7, 17), minute=rng.randrange(0, 60, 5), second=0)
+            when = min(when, self.now)
+            touchpoint_id = self.writer.next_id("touchpoint")
+            stamp = self.writer.datetime(when)
+            topic = rng.choice(_TOPICS)
+            low_high = _DURATIONS.get(kind)
+            ours = (
+                list(dict.fromkeys(rng.choices(user_ids, user_weights, k=1 + (rng.random() < 0.3))))
+                if user_ids
+                else []
+            )
+            self.touchpoints.append(
+                (
+                    touchpoint_id,
+                    stamp,
+                    stamp,
+                    1,
+                    pk,
+                    kind,
+                    stamp,
+                    rng.randint(*low_high) if low_high else None,
+                    f"{TouchpointKind(kind).label}: {topic}",
+                    f"Talked about **{topic}**." if rng.random() < 0.6 else "",
+                    mood,
+                    rng.choice(_OUTCOMES),
+                    "Send the summary and book the next call." if rng.random() < 0.3 else "",
+                    ours[0] if ours else None,
+                    TouchpointSource.MANUAL,
+                    "",
+                )
+            )
+            is_exchange = kind != TouchpointKind.NOTE
+            how_many = rng.choices((1, 2, 3), (55, 30, 15))[0]
+            chosen = {
+                person.pk: person
+                for person, _weight in (
+                    rng.choices(reachable, person_weights, k=how_many) if reachable else []
+                )
+                if person.left_at is None or when < person.left_at
+            }
+            for person in chosen.values():
+                self.people_links.append((touchpoint_id, person.pk, stamp, is_exchange))
+            for user_id in ours:
+                self.user_links.append((touchpoint_id, user_id, stamp))
+            self.counts["touchpoints"] += 1
+            self.counts["participants"] += len(chosen) + len(ours)
+            if is_exchange:
+                _keep_latest(self.account_contacts, pk, when)
+                _keep_latest(self.cadence_done, (pk, CadenceKind.CHECK_IN), when)
+                if kind == TouchpointKind.BUSINESS_REVIEW:
+                    _keep_latest(self.cadence_done, (pk, CadenceKind.BUSINESS_REVIEW), when)
+                if any(person.is_executive for person in chosen.values()):
+                    _keep_latest(self.cadence_done, (pk, CadenceKind.EXECUTIVE_TOUCH), when)
+                for person_pk in chosen:
+                    _keep_latest(self.person_contacts, person_pk, when)
+                    for user_id in ours:
+                        pair = self.pairs.setdefault((user_id, person_pk), [when, 0])
+                        pair[0] = max(pair[0], when)
+                        pair[1] += when >= year_ago
+                if ours and rng.random() < _TASK_SHARE:
+                    self._task(pk, touchpoint_id, when, topic, assignee=ours[0])
+            if len(self.touchpoints) >= _FLUSH_ROWS:
+                self._flush()
+
+    def _task(
+        self,
+        account_id: int,
+        touchpoint_id: int,
+        when: datetime.datetime,
+        topic: str,
+        *,
+        assignee: int,
+    ) -> None:
+        rng = self.rng
+        due_on = timezone.localdate(when) + datetime.timedelta(days=rng.randint(2, 21))
+        late_by = (self.today - due_on).days
+        if late_by > 30:
+            status = rng.choices(
+                (TaskStatus.DONE, TaskStatus.CANCELLED, TaskStatus.OPEN), (93, 5, 2)
+            )[0]
+        elif late_by > 0:
+            status = rng.choice((TaskStatus.DONE, TaskStatus.DONE, TaskStatus.OPEN))
+        else:
+            status = TaskStatus.OPEN
+        completed = (
+            None
+            if status == TaskStatus.OPEN
+            else self.writer.datetime(
+                min(self.now, when + datetime.timedelta(days=rng.randint(1, 20)))
+            )
+        )
+        stamp = self.writer.datetime(when)
+        self.tasks.append(
+            (
+                self.writer.next_id("task"),
+                stamp,
+                stamp,
+                1,
+                f"Follow up on {topic}",
+                account_id,
+                touchpoint_id,
+                assignee,
+                due_on.isoformat(),
+                status,
+                "",
+                assignee,
+                completed,
+                assignee if status == TaskStatus.DONE else None,
+            )
+        )
+        self.counts["tasks"] += 1
+
+    def _flush(self) -> None:
+        self.writer.insert(Touchpoint, _TOUCHPOINT_COLUMNS, self.touchpoints)
+        self.writer.insert(
+            TouchpointStakeholder,
+            ("touchpoint_id", "stakeholder_id", "occurred_at", "is_exchange"),
+            self.people_links,
+        )
+        self.writer.insert(
+            TouchpointUser, ("touchpoint_id", "user_id", "occurred_at"), self.user_links
+        )
+        self.writer.insert(Task, _TASK_COLUMNS, self.tasks)
+        self.touchpoints, self.people_links, self.user_links, self.tasks = [], [], [], []
+
+    def _write_derived(self, accounts: Sequence[tuple[int, str, int | None]]) -> None:
+        """Last contacts, strengths and cadence rules, as the services would have kept them."""
+        writer = self.writer
+        writer.set_column(
+            Account,
+            "last_contact_at",
+            [(pk, writer.datetime(when)) for pk, when in self.account_contacts.items()],
+        )
+        writer.set_column(
+            Stakeholder,
+            "last_contact_at",
+            [(pk, writer.datetime(when)) for pk, when in self.person_contacts.items()],
+        )
+        refreshed = writer.datetime(self.now)
+        strengths = [
+            (
+                user_id,
+                person_pk,
+                shared,
+                writer.datetime(last),
+                strength_score(last_contact_at=last, shared=shared, now=self.now),
+                refreshed,
+            )
+            for (user_id, person_pk), (last, shared) in self.pairs.items()
+        ]
+        writer.insert(
+            RelationshipStrength,
+            (
+                "user_id",
+                "stakeholder_id",
+                "shared_touchpoints",
+                "last_contact_at",
+                "strength",
+                "refreshed_at",
+            ),
+            strengths,
+        )
+        held = set(
+            CadenceRule.objects.filter(
+                account_id__in=[pk for pk, _tier, _owner in accounts]
+            ).values_list("account_id", "kind")
+        )
+        rules = []
+        for pk, tier, _owner in accounts:
+            for kind, interval in self.intervals.get(tier, {}).items():
+                if (pk, kind) in held:
+                    continue
+                last = self.cadence_done.get((pk, kind))
+                base = timezone.localdate(last) if last is not None else self.today
+                rules.append(
+                    (
+                        refreshed,
+                        refreshed,
+                        1,
+                        pk,
+                        kind,
+                        interval,
+                        False,
+                        self.today.isoformat(),
+                        writer.datetime(last) if last is not None else None,
+                        (base + datetime.timedelta(days=interval)).isoformat(),
+                    )
+                )
+        writer.insert(
+            CadenceRule,
+            (
+                "created_at",
+                "updated_at",
+                "version",
+                "account_id",
+                "kind",
+                "interval_days",
+                "is_custom",
+                "starts_on",
+                "last_done_at",
+                "next_due_on",
+            ),
+            rules,
+        )
+        self.counts["strengths"] += len(strengths)
+        self.counts["cadence_rules"] += len(rules)
+
+
+def _keep_latest(latest: dict[Any, datetime.datetime], key: Any, when: datetime.datetime) -> None:
+    if key not in latest or latest[key] < when:
+        latest[key] = when
+
+
+class _RowWriter:
+    """Sends rows the fastest way each engine takes them, with ids handed out in advance.
+
+    Table and column names in its SQL come from the models and this module, never from input.
+    """
+
+    def __init__(self, *, now: datetime.datetime) -> None:
+        self.now = now
+        self.postgres = connection.vendor == "postgresql"
+        self.ids: dict[str, int] = {}
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Start the id counters after the rows already there; loosen durability on PostgreSQL."""
+        for key, model in (("touchpoint", Touchpoint), ("task", Task)):
+            self.ids[key] = model.objects.aggregate(last=Max("pk"))["last"] or 0
+        if not self.postgres:
+            yield
+            return
+        with connection.cursor() as cursor:
+            # A lost commit only loses synthetic rows that a rerun writes again.
+            cursor.execute("SET synchronous_commit TO off")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+
+    def next_id(self, key: str) -> int:
+        self.ids[key] += 1
+        return self.ids[key]
+
+    def datetime(self, value: datetime.datetime) -> str:
+        """How each engine's Django backend stores a time: UTC, naive on SQLite."""
+        text = value.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return text + "+00" if self.postgres else text
+
+    def insert(
+        self, model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if self.postgres:
+                names = ", ".join(connection.ops.quote_name(column) for column in columns)
+                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    copy.write("".join(_copy_line(row) for row in rows))
+            else:
+                marks = ", ".join("%s" for _column in columns)
+                cursor.cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                    rows,
+                )
+
+    def set_column(self, model: type[Any], column: str, values: list[tuple[int, str]]) -> None:
+        """Set one column of many rows by id."""
+        if not values:
+            return
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS synth_values "
+                    "(id bigint PRIMARY KEY, value text)"
+                )
+                cursor.execute("TRUNCATE synth_values")
+                with cursor.cursor.copy("COPY synth_values (id, value) FROM STDIN") as copy:
+                    copy.write("".join(f"{pk}\t{value}\n" for pk, value in values))
+                cursor.execute(
+                    f"UPDATE {table} SET {column} = synth_values.value::timestamptz "  # noqa: S608
+                    f"FROM synth_values WHERE {table}.id = synth_values.id"
+                )
+            else:
+                cursor.cursor.executemany(
+                    f"UPDATE {table} SET {column} = %s WHERE id = %s",  # noqa: S608
+                    [(value, pk) for pk, value in values],
+                )
+
+    def reset_sequences(self) -> None:
+        """On PostgreSQL, move the id sequences past the ids handed out here."""
+        if not self.postgres:
+            return
+        with connection.cursor() as cursor:
+            for model in (Touchpoint, Task):
+                table = model._meta.db_table
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    """One row in COPY's text format."""
+    return "\t".join(_copy_value(value) for value in row) + "\n"
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return (
+                value.replace("\\", "\\\\")
+                .replace("\t", "\\t")
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
+            )
+        return value
+    return str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -13,10 +14,12 @@ from rapport.accountmaps.drawing import (
     UNKNOWN,
     render_svg,
     text_width,
+    tie_width,
     truncate,
 )
 from rapport.accountmaps.layout import AccountMap, MapFilters, build_account_map
 from rapport.accounts.models import Account
+from rapport.communications.models import RelationshipStrength
 from rapport.core.tests.factories import AccountFactory, StakeholderFactory, UserFactory
 from rapport.stakeholders.choices import RelationshipKind, StakeholderStatus, Stance
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
@@ -238,3 +241,95 @@ def test_an_empty_map_says_so_kindly() -> None:
     root = parse(svg)
     assert cards(root) == {}
     assert "No one on this map yet" in "".join(root.itertext())
+
+
+# Derived recency and strength on the cards
+
+NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)
+
+
+def contact_line(card: ElementTree.Element) -> str | None:
+    found = [
+        text.text for text in card.iter(f"{SVG}text") if text.get("class") == "map-card-contact"
+    ]
+    return found[0] if found else None
+
+
+def ties(card: ElementTree.Element) -> dict[str, tuple[str, float]]:
+    """Each owner's initials, with where their strength comes from and their ring's width."""
+    found = {}
+    for group in card.iter(f"{SVG}g"):
+        if group.get("class") != "map-owner":
+            continue
+        rings = [c for c in group.iter(f"{SVG}circle") if c.get("class") == "map-owner-tie"]
+        width = float(rings[0].attrib["stroke-width"]) if rings else 0.0
+        found[group.findtext(f"{SVG}text", "")] = (group.attrib["data-strength-source"], width)
+    return found
+
+
+def test_each_card_says_when_the_person_was_last_contacted(org: Org) -> None:
+    Stakeholder.objects.filter(pk=org.ceo.pk).update(
+        last_contact_at=NOW - datetime.timedelta(days=12, hours=3)
+    )
+    Stakeholder.objects.filter(pk=org.cfo.pk).update(
+        last_contact_at=NOW - datetime.timedelta(hours=2)
+    )
+    Stakeholder.objects.filter(pk=org.cio.pk).update(
+        last_contact_at=NOW - datetime.timedelta(days=400)
+    )
+
+    account_map = build_account_map(account=org.account, now=NOW)
+    drawn = cards(parse(render_svg(account_map)))
+
+    assert contact_line(drawn[org.ceo.pk]) == "Last contacted: 12 days ago"
+    assert contact_line(drawn[org.cfo.pk]) == "Last contacted: today"
+    assert contact_line(drawn[org.cio.pk]) == "Last contacted: 13 months ago"
+    assert contact_line(drawn[org.awkward.pk]) == "Last contacted: never"
+    # Screen readers hear it with the rest of the card.
+    assert "Last contacted: 12 days ago" in drawn[org.ceo.pk].attrib.get("aria-label", "") or (
+        "Last contacted: 12 days ago" in (drawn[org.ceo.pk].findtext(f"{SVG}title") or "")
+    )
+
+
+def test_a_past_map_does_not_claim_a_last_contact(org: Org) -> None:
+    account_map = build_account_map(account=org.account, now=NOW)
+    account_map.people[0].contact_known = False
+    drawn = cards(parse(render_svg(account_map)))
+    assert contact_line(drawn[account_map.people[0].id]) is None
+
+
+def test_the_owner_ring_is_as_thick_as_the_computed_strength(org: Org) -> None:
+    strong, weak, estimated, unknown = (
+        UserFactory(first_name=first, last_name="Owner") for first in ("Sam", "Wes", "Eve", "Zoe")
+    )
+    person = org.cfo
+    for user, manual in ((strong, 10), (weak, 90), (estimated, 50), (unknown, None)):
+        RelationshipOwner.objects.create(stakeholder=person, user=user, strength=manual)
+    # Shared exchanges win over the estimate typed by hand, whichever way they point.
+    RelationshipStrength.objects.create(user=strong, stakeholder=person, strength=85)
+    RelationshipStrength.objects.create(user=weak, stakeholder=person, strength=12)
+
+    account_map = build_account_map(account=org.account, now=NOW)
+    card = cards(parse(render_svg(account_map)))[person.pk]
+
+    assert ties(card) == {
+        "SO": ("computed", tie_width(85)),
+        "WO": ("computed", tie_width(12)),
+        "EO": ("manual", tie_width(50)),
+    }
+    assert tie_width(85) > tie_width(50) > tie_width(12) > tie_width(None) == 0
+    # The fourth owner does not fit: "+1" says so, and its tooltip names them.
+    more = next(g for g in card.iter(f"{SVG}g") if g.get("class") == "map-owner-more")
+    assert more.findtext(f"{SVG}text") == "+1"
+    assert "ZO: strength unknown" in (more.findtext(f"{SVG}title") or "")
+    labels = [
+        g.findtext(f"{SVG}title") for g in card.iter(f"{SVG}g") if g.get("class") == "map-owner"
+    ]
+    assert "SO: strength 85 / 100, from shared exchanges" in labels
+    assert "EO: strength 50 / 100, as estimated by hand" in labels
+
+
+def test_the_standalone_legend_explains_the_rings(org: Org) -> None:
+    svg = render_svg(build_account_map(account=org.account, now=NOW))
+    assert "Strong relationship" in svg
+    assert "Weak relationship" in svg

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from rapport.accountmaps.choices import RiskFlag
 from rapport.accountmaps.risk import (
@@ -16,6 +19,7 @@ from rapport.accountmaps.risk import (
     champion_left,
     coverage_score,
     decision_maker_left,
+    disengaged_decision_maker,
     hostile_blocker,
     no_champion,
     role_coverage,
@@ -33,6 +37,7 @@ def person(
     stance: str = "",
     influence: str = "",
     active: bool = True,
+    last_contact_at: datetime.datetime | None = None,
 ) -> Person:
     return Person(
         id=number,
@@ -42,7 +47,15 @@ def person(
         influence=influence,
         is_active=active,
         owners=tuple(OwnerRef(user, f"User {user}") for user in owners),
+        last_contact_at=last_contact_at,
     )
+
+
+NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)
+
+
+def days_ago(days: int) -> datetime.datetime:
+    return NOW - datetime.timedelta(days=days)
 
 
 # single_threaded
@@ -224,7 +237,63 @@ def test_assess_runs_every_rule_in_order() -> None:
         "decision_maker_left",
         "hostile_blocker",
         "unowned_decision_maker",
+        "disengaged_decision_maker",
     ]
+
+
+# disengaged_decision_maker
+
+
+@pytest.mark.parametrize("role", ["decision_maker", "economic_buyer"])
+def test_disengaged_fires_for_a_decider_never_met_or_not_for_too_long(
+    role: str, settings: Settings
+) -> None:
+    settings.RAPPORT_DISENGAGED_DAYS = 90
+    people = [
+        person(1, role, last_contact_at=days_ago(91)),
+        person(2, role),
+        person(3, role, last_contact_at=days_ago(10)),
+        person(4, "champion", last_contact_at=days_ago(400)),
+    ]
+
+    finding = disengaged_decision_maker(people, now=NOW)
+
+    assert finding is not None
+    assert finding.flag == RiskFlag.DISENGAGED_DECISION_MAKER
+    assert [p.name for p in finding.people] == ["Person 1", "Person 2"]
+    assert "90 days" in str(finding.message)
+
+
+def test_disengaged_stays_quiet_when_every_decider_was_met_recently(
+    settings: Settings,
+) -> None:
+    settings.RAPPORT_DISENGAGED_DAYS = 90
+    people = [
+        person(1, "decision_maker", last_contact_at=days_ago(89)),
+        person(2, "economic_buyer", "champion", last_contact_at=days_ago(0)),
+        person(3, "user"),  # nobody talks to them, and no rule cares
+    ]
+    assert disengaged_decision_maker(people, now=NOW) is None
+    assert disengaged_decision_maker([], now=NOW) is None
+
+
+def test_disengaged_follows_the_setting(settings: Settings) -> None:
+    people = [person(1, "decision_maker", last_contact_at=days_ago(40))]
+    settings.RAPPORT_DISENGAGED_DAYS = 30
+    finding = disengaged_decision_maker(people, now=NOW)
+    assert finding is not None
+    assert "30 days" in str(finding.message)
+    settings.RAPPORT_DISENGAGED_DAYS = 45
+    assert disengaged_decision_maker(people, now=NOW) is None
+
+
+def test_disengaged_ignores_people_who_left(settings: Settings) -> None:
+    settings.RAPPORT_DISENGAGED_DAYS = 90
+    people = [
+        person(1, "decision_maker", active=False),
+        person(2, "economic_buyer", active=False, last_contact_at=days_ago(300)),
+    ]
+    assert disengaged_decision_maker(people, now=NOW) is None
 
 
 # From the database
@@ -253,9 +322,40 @@ def test_assess_account_reads_the_map_in_one_query_and_names_everyone() -> None:
 
     assert len(captured.captured_queries) == 1
     assert assessment.coverage == 25
-    assert assessment.flags == ["single_threaded", "unowned_decision_maker"]
+    assert assessment.flags == [
+        "single_threaded",
+        "unowned_decision_maker",
+        "disengaged_decision_maker",
+    ]
     threaded = assessment.findings[0]
     assert [p.name for p in threaded.people] == ["Chloe Champ"]
     assert [str(owner) for owner in threaded.owners] == ["Olive Owner", "Omar Other"]
     assert [p.name for p in assessment.findings[1].people] == ["Bob Buyer"]
+    # The last contact comes with the same query: never met, so named.
+    assert [p.name for p in assessment.findings[2].people] == ["Bob Buyer"]
     assert assessment.findings[1].people[0].url == buyer.get_absolute_url()
+
+
+@pytest.mark.django_db
+def test_assess_account_reads_the_stored_last_contact() -> None:
+    account = AccountFactory()
+    recent = StakeholderFactory(
+        account=account,
+        first_name="Rita",
+        last_name="Recent",
+        decision_roles=["decision_maker"],
+        last_contact_at=timezone.now() - datetime.timedelta(days=3),
+    )
+    StakeholderFactory(
+        account=account,
+        first_name="Olga",
+        last_name="Old",
+        decision_roles=["economic_buyer"],
+        last_contact_at=timezone.now() - datetime.timedelta(days=200),
+    )
+
+    assessment = assess_account(account)
+
+    quiet = [f for f in assessment.findings if f.flag == RiskFlag.DISENGAGED_DECISION_MAKER]
+    assert [p.name for p in quiet[0].people] == ["Olga Old"]
+    assert recent.last_contact_at is not None

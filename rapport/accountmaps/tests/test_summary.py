@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections.abc import Callable
 from io import StringIO
@@ -19,6 +20,8 @@ from rapport.accountmaps.models import AccountMapSummary
 from rapport.accountmaps.risk import assess_account
 from rapport.accountmaps.services import refresh_all_summaries, refresh_summary
 from rapport.accounts.models import Account
+from rapport.communications.choices import TouchpointKind
+from rapport.communications.services import touchpoint_create
 from rapport.core.tests.factories import (
     AccountFactory,
     StakeholderFactory,
@@ -73,7 +76,7 @@ def test_bulk_refresh_equals_one_by_one_and_the_live_assessment() -> None:
         assert in_bulk[account.pk] == (assessment.coverage, assessment.flags)
     # The random book exercised every flag and more than one coverage score.
     flags = {flag for _coverage, account_flags in in_bulk.values() for flag in account_flags}
-    assert len(flags) == 6
+    assert len(flags) == 7
     assert len({coverage for coverage, _flags in in_bulk.values()}) > 2
 
 
@@ -138,11 +141,41 @@ def test_owners_and_the_trash_move_coverage(personas: Personas) -> None:
     assert stored(account)[0] == 25
 
     owner.delete()
-    assert stored(account) == (0, ["no_champion", "unowned_decision_maker"])
+    assert stored(account) == (
+        0,
+        ["no_champion", "unowned_decision_maker", "disengaged_decision_maker"],
+    )
 
     stakeholder_delete(stakeholder=buyer, acting_user=personas.owner)
     # Ada alone is left on the map.
     assert stored(account) == (0, ["single_threaded", "no_champion"])
+
+
+@committed
+def test_logging_an_exchange_with_a_quiet_decision_maker_clears_the_flag(
+    personas: Personas,
+) -> None:
+    account = personas.account
+    stakeholder_update(
+        stakeholder=personas.stakeholder,
+        acting_user=personas.owner,
+        data={"decision_roles": ["decision_maker"]},
+        expected_version=None,
+    )
+    assert "disengaged_decision_maker" in stored(account)[1]
+
+    touchpoint_create(
+        acting_user=personas.owner,
+        account=account,
+        data={
+            "kind": TouchpointKind.CALL,
+            "subject": "Renewal",
+            "occurred_at": timezone.now() - datetime.timedelta(hours=1),
+        },
+        stakeholders=[personas.stakeholder],
+    )
+
+    assert "disengaged_decision_maker" not in stored(account)[1]
 
 
 @committed
@@ -388,7 +421,9 @@ def test_the_360_page_of_a_well_covered_account_says_so(client: Client, personas
     account = personas.account
     roles = ["economic_buyer", "decision_maker", "champion", "technical_evaluator"]
     for index, role in enumerate(roles):
-        person = StakeholderFactory(account=account, decision_roles=[role])
+        person = StakeholderFactory(
+            account=account, decision_roles=[role], last_contact_at=timezone.now()
+        )
         RelationshipOwner.objects.create(
             stakeholder=person, user=[personas.owner, personas.teammate][index % 2]
         )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from rapport.accountmaps.drawing import STANCE_STYLES
 from rapport.accountmaps.forms import MapOutline, branches_to_collapse
 from rapport.accounts.models import Account
+from rapport.communications.models import RelationshipStrength
 from rapport.core.tests.factories import StakeholderFactory
 from rapport.core.tests.personas import Personas
 from rapport.stakeholders.choices import RelationshipKind, Stance
@@ -480,8 +481,13 @@ def test_the_page_runs_the_same_queries_for_five_and_forty_people(
                     decision_roles=["champion"] if index % 4 == 0 else [],
                 )
             )
-        for person in people[::2]:
+        for index, person in enumerate(people[::2]):
             RelationshipOwner.objects.create(stakeholder=person, user=personas.teammate)
+            # Some owners have shared exchanges with their person, some only an estimate.
+            if index % 2:
+                RelationshipStrength.objects.create(
+                    user=personas.teammate, stakeholder=person, strength=10 * (index % 10)
+                )
         for source, target in zip(people[1::3], people[2::3], strict=False):
             StakeholderRelationship.objects.create(
                 account=account, source=source, target=target, kind=RelationshipKind.ALLIED_WITH
@@ -545,3 +551,49 @@ def test_the_map_explains_its_relationship_risk_in_words(
     yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
     past = client.get(f"/maps/{personas.account.pk}/?as_of={yesterday}").content.decode()
     assert "No champion" not in past
+
+
+def test_the_panel_says_when_we_last_spoke_and_how_strong_each_owner_is(
+    client: Client, personas: Personas, org: Org
+) -> None:
+    Stakeholder.objects.filter(pk=org.boss.pk).update(
+        last_contact_at=timezone.now() - datetime.timedelta(days=12, hours=1)
+    )
+    RelationshipOwner.objects.create(stakeholder=org.boss, user=personas.owner, strength=40)
+    RelationshipOwner.objects.create(stakeholder=org.boss, user=personas.teammate, strength=90)
+    RelationshipStrength.objects.create(user=personas.owner, stakeholder=org.boss, strength=77)
+    client.force_login(personas.owner)
+
+    panel = client.get(person_url(org, org.boss), headers=HTMX).content.decode()
+    never = client.get(person_url(org, org.analyst), headers=HTMX).content.decode()
+
+    assert "Last contacted" in panel
+    assert "12 days ago" in panel
+    assert "strength 77 / 100, from shared exchanges" in panel
+    assert "strength 90 / 100, as estimated by hand" in panel
+    assert re.search(r'class="map-fact-contact">never', never)
+
+
+def test_the_map_page_shows_last_contacts_and_strengths_on_the_cards(
+    client: Client, personas: Personas, org: Org
+) -> None:
+    Stakeholder.objects.filter(pk=org.finance.pk).update(
+        last_contact_at=timezone.now() - datetime.timedelta(days=3, hours=1)
+    )
+    RelationshipOwner.objects.create(stakeholder=org.finance, user=personas.owner, strength=20)
+    RelationshipStrength.objects.create(user=personas.owner, stakeholder=org.finance, strength=90)
+    client.force_login(personas.read_only)
+
+    root = drawing(client.get(map_url(org)).content.decode())
+
+    card = next(
+        group
+        for group in root.iter(f"{SVG}g")
+        if group.get("data-person-id") == str(org.finance.pk)
+        and "map-card" in group.get("class", "").split()
+    )
+    texts = {text.get("class"): text.text for text in card.iter(f"{SVG}text")}
+    assert texts["map-card-contact"] == "Last contacted: 3 days ago"
+    owner = next(group for group in card.iter(f"{SVG}g") if group.get("class") == "map-owner")
+    assert owner.attrib["data-strength"] == "90"
+    assert owner.attrib["data-strength-source"] == "computed"

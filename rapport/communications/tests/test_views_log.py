@@ -749,3 +749,15 @@ def test_edit_a_task_and_read_its_history(client: Client, personas: Personas) ->
         {"title": "Again", "assignee": personas.owner.pk, "version": 1},
     )
     assert "Someone else changed this record" in stale.content.decode()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_date_at_the_end_of_the_calendar_is_dropped_not_a_server_error(
+    client: Client, personas: Personas, day: str
+) -> None:
+    log(personas)
+    client.force_login(personas.owner)
+    response = client.get("/touchpoints/", {"until": day, "since": day})
+    assert response.status_code == 200
+    # The bad filters are left out and said so; the log shows unfiltered.
+    assert "Quarterly check-in" in response.content.decode()

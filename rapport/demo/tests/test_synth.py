@@ -10,14 +10,31 @@ from rapport.accounts.choices import TeamRole
 from rapport.accounts.filters import AccountFilter
 from rapport.accounts.models import Account, TeamMember
 from rapport.accounts.selectors import account_list
+from rapport.communications.choices import Sentiment, TouchpointKind
+from rapport.communications.models import (
+    CadenceRule,
+    RelationshipStrength,
+    Task,
+    Touchpoint,
+    TouchpointStakeholder,
+    TouchpointUser,
+)
+from rapport.communications.selectors import my_accounts
+from rapport.communications.services import refresh_book, touchpoint_create
 from rapport.core.text import search_key
 from rapport.demo.synth import (
     SYNTH_DOMAIN,
+    TODAY_USER_EMAIL,
+    CommunicationsProgress,
+    CommunicationsResult,
     SynthProgress,
     SynthResult,
     synth_account_count,
     synth_account_name,
+    synth_accounts_without_log,
     synth_book,
+    synth_busy_accounts,
+    synth_communications,
 )
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.choices import Role
@@ -151,3 +168,114 @@ def test_serials_give_distinct_names() -> None:
 
     assert len(names) == 20_000
     assert len({name[:2] for name in names}) == 70
+
+
+# The communications log
+
+
+def _load_log() -> CommunicationsResult:
+    synth_book(accounts=ACCOUNTS, users=USERS, batch_size=8)
+    return synth_communications(touchpoints=2_000, busy_touchpoints=500, batch_size=6)
+
+
+def test_the_log_spreads_the_touchpoints_asked_for_with_one_busy_account() -> None:
+    progress: list[CommunicationsProgress] = []
+    synth_book(accounts=ACCOUNTS, users=USERS, batch_size=8)
+    result = synth_communications(
+        touchpoints=2_000, busy_touchpoints=500, batch_size=6, on_progress=progress.append
+    )
+
+    assert result.touchpoints == 2_000 == Touchpoint.objects.count()
+    assert [step.accounts_done for step in progress] == [6, 12, 18, 20]
+    per_account = dict(
+        Touchpoint.objects.values("account").annotate(n=Count("id")).values_list("account", "n")
+    )
+    busy = synth_busy_accounts(at_least=500)
+    assert len(busy) == 1
+    assert per_account[busy[0]] == 500
+    assert Touchpoint.objects.filter(kind=TouchpointKind.NOTE).exists()
+    assert Touchpoint.objects.filter(sentiment=Sentiment.NEGATIVE).exists()
+    assert result.tasks == Task.objects.count() > 0
+    # Nothing is left to fill: a second run adds nothing.
+    assert synth_accounts_without_log() == []
+    assert synth_communications().touchpoints == 0
+
+
+def test_participants_belong_to_the_account_and_copy_the_touchpoint() -> None:
+    _load_log()
+
+    people = TouchpointStakeholder.objects.values("touchpoint").annotate(n=Count("id"))
+    assert {row["n"] for row in people} <= {1, 2, 3}
+    ours = TouchpointUser.objects.values("touchpoint").annotate(n=Count("id"))
+    assert {row["n"] for row in ours} <= {1, 2}
+    assert not TouchpointStakeholder.objects.exclude(
+        stakeholder__account=F("touchpoint__account")
+    ).exists()
+    assert not TouchpointStakeholder.objects.exclude(
+        occurred_at=F("touchpoint__occurred_at")
+    ).exists()
+    assert not TouchpointUser.objects.exclude(occurred_at=F("touchpoint__occurred_at")).exists()
+    notes = TouchpointStakeholder.objects.filter(touchpoint__kind=TouchpointKind.NOTE)
+    assert notes.exists()
+    assert not notes.filter(is_exchange=True).exists()
+    assert not TouchpointStakeholder.objects.filter(
+        is_exchange=False, touchpoint__kind=TouchpointKind.CALL
+    ).exists()
+
+
+def test_derived_columns_are_what_the_services_compute() -> None:
+    _load_log()
+    accounts = list(Account.objects.order_by("pk").values_list("pk", "last_contact_at"))
+    people = list(Stakeholder.all_objects.order_by("pk").values_list("pk", "last_contact_at"))
+    rules = list(
+        CadenceRule.objects.order_by("account", "kind").values_list(
+            "account", "kind", "last_done_at", "next_due_on"
+        )
+    )
+    strengths = sorted(
+        RelationshipStrength.objects.values_list(
+            "user", "stakeholder", "shared_touchpoints", "last_contact_at", "strength"
+        )
+    )
+    assert rules
+    assert strengths
+    assert Account.objects.filter(last_contact_at__isnull=False).exists()
+
+    refresh_book()
+
+    assert list(Account.objects.order_by("pk").values_list("pk", "last_contact_at")) == accounts
+    assert (
+        list(Stakeholder.all_objects.order_by("pk").values_list("pk", "last_contact_at")) == people
+    )
+    assert (
+        list(
+            CadenceRule.objects.order_by("account", "kind").values_list(
+                "account", "kind", "last_done_at", "next_due_on"
+            )
+        )
+        == rules
+    )
+    assert (
+        sorted(
+            RelationshipStrength.objects.values_list(
+                "user", "stakeholder", "shared_touchpoints", "last_contact_at", "strength"
+            )
+        )
+        == strengths
+    )
+
+
+def test_the_today_user_looks_after_the_book_and_the_app_writes_after_the_load() -> None:
+    _load_log()
+    user = User.objects.get(email=TODAY_USER_EMAIL)
+    assert my_accounts(user=user).count() == ACCOUNTS  # all of them, fewer than 500
+
+    # Ids were handed out by the loader; the next touchpoint logged by hand still gets one.
+    account = Account.objects.order_by("pk").first()
+    assert account is not None
+    logged = touchpoint_create(
+        acting_user=User.objects.filter(role=Role.ACCOUNT_MANAGER).first(),
+        account=account,
+        data={"kind": TouchpointKind.CALL, "subject": "After the load"},
+    )
+    assert logged.pk > Touchpoint.objects.exclude(pk=logged.pk).order_by("-pk").first().pk

@@ -10,9 +10,13 @@ from django.core.management.base import BaseCommand, CommandParser
 from rapport.demo.synth import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_SEED,
+    DEFAULT_TOUCHPOINTS_PER_ACCOUNT,
+    CommunicationsProgress,
     SynthProgress,
     synth_account_count,
+    synth_accounts_without_log,
     synth_book,
+    synth_communications,
     synth_refresh_statistics,
 )
 
@@ -20,7 +24,8 @@ from rapport.demo.synth import (
 class Command(BaseCommand):
     help = (
         "Add N synthetic accounts with about ten stakeholders each, their teams and synthetic "
-        "users, in bulk and without history rows. Running it again adds N more."
+        "users, in bulk and without history rows, then three years of touchpoints, tasks and "
+        "cadences for every synthetic account without any. Running it again adds N more."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,6 +41,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Accounts per transaction."
         )
+        parser.add_argument(
+            "--touchpoints",
+            type=int,
+            default=None,
+            help=f"Touchpoints to spread over the accounts without any (default: "
+            f"{DEFAULT_TOUCHPOINTS_PER_ACCOUNT} per account; 0 writes no log).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -48,6 +60,8 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             on_progress=self._report,
         )
+        if options["touchpoints"] != 0:
+            self._load_log(options)
         self.stdout.write("Refreshing the query planner's statistics…")
         synth_refresh_statistics()
         self.stdout.write(
@@ -56,6 +70,30 @@ class Command(BaseCommand):
                 f"{result.team_members:,} team members and {result.users_created} users "
                 f"in {result.seconds:.0f} s."
             )
+        )
+
+    def _load_log(self, options: dict[str, Any]) -> None:
+        waiting = len(synth_accounts_without_log())
+        if not waiting:
+            return
+        self.stdout.write(f"Writing the communications log of {waiting:,} accounts…")
+        result = synth_communications(
+            touchpoints=options["touchpoints"], seed=options["seed"], on_progress=self._report_log
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Added {result.touchpoints:,} touchpoints ({result.participants:,} "
+                f"participants), {result.tasks:,} tasks, {result.cadence_rules:,} cadence rules "
+                f"and {result.strengths:,} relationship strengths in {result.seconds:.0f} s."
+            )
+        )
+
+    def _report_log(self, progress: CommunicationsProgress) -> None:
+        rate = progress.touchpoints / progress.seconds if progress.seconds else 0.0
+        self.stdout.write(
+            f"  {progress.accounts_done:>9,} / {progress.accounts_total:,} accounts, "
+            f"{progress.touchpoints:,} touchpoints, {rate:,.0f} touchpoints/s, "
+            f"{progress.seconds:.0f} s"
         )
 
     def _report(self, progress: SynthProgress) -> None:
