@@ -353,7 +353,7 @@ class ClientLink(models.Model):
     secret_hash = models.CharField(max_length=64, unique=True)
     expires_on = models.DateField(_("expires on"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
@@ -469,7 +469,7 @@ class Commitment(VersionedModel):
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -519,7 +519,7 @@ class Reassignment(TimeStampedModel):
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     moved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -543,7 +543,9 @@ class AutomationRun(models.Model):
     playbook_kind = models.CharField(max_length=20, choices=PlaybookKind.choices)
     # What made it start (e.g. the contract end date): the same reason never starts it twice.
     reference_date = models.DateField(null=True, blank=True)
-    roadmap = models.ForeignKey(Roadmap, on_delete=models.SET_NULL, null=True, related_name="+")
+    roadmap = models.ForeignKey(
+        Roadmap, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -278,6 +278,8 @@ def roadmap_item_set_status(
     """Complete, skip or reopen an item; its follow-up task follows."""
     require_permission(acting_user, "roadmaps.change_roadmap", item.roadmap)
     locked = lock_versioned(RoadmapItem, pk=item.pk, expected_version=expected_version)
+    if locked.roadmap.status == RoadmapStatus.CANCELLED:
+        raise ValidationError(_("This roadmap was cancelled: its items no longer change."))
     if status not in ItemStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     if locked.status == status:

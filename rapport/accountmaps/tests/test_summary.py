@@ -379,7 +379,9 @@ def test_pages_with_risk_and_coverage_run_a_fixed_number_of_queries(
     assert response.status_code == 200
     if "list" in page and "api" not in page:
         assert len(response.context["page"].object_list) >= 8
-    assert len(small.captured_queries) == len(large.captured_queries) <= 12
+    # The 360° page also carries one card per capability built above accounts.
+    budget = 16 if page.startswith("account 360") else 12
+    assert len(small.captured_queries) == len(large.captured_queries) <= budget
 
 
 # The 360° page

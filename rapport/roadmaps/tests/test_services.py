@@ -185,3 +185,19 @@ def test_commitments_are_owned_and_closed(personas: Personas) -> None:
             data={"title": "x", "owner": personas.read_only},
         )
     assert services.commitments_from_lines("- One\n\n* Two\n•Three") == ["One", "Two", "Three"]
+
+
+def test_items_of_a_cancelled_roadmap_no_longer_change(personas: Personas) -> None:
+    playbook = playbook_with(step("Kickoff", 0))
+    roadmap = services.roadmap_start(
+        acting_user=personas.owner, account=personas.account, playbook=playbook, start_date=MONDAY
+    )
+    roadmap.status = RoadmapStatus.CANCELLED
+    roadmap.save()
+    item = roadmap.items.get()
+    with pytest.raises(ValidationError):
+        services.roadmap_item_set_status(
+            item=item, acting_user=personas.owner, status=ItemStatus.DONE
+        )
+    item.refresh_from_db()
+    assert item.status == ItemStatus.PLANNED

@@ -97,7 +97,7 @@ def handoff_check(request: AppRequest) -> HttpResponse:
     """The live checklist: the gate for what the form says now, nothing saved."""
     require(request, "roadmaps.add_handoff")
     sheet = HandoffSheet(request.POST, user=request.user)
-    return render(request, "roadmaps/includes/handoff_gate.html", {"sheet": sheet})
+    return render(request, "roadmaps/includes/handoff_gate.html#items", {"sheet": sheet})
 
 
 @login_required
