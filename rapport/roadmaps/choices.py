@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PlaybookKind(models.TextChoices):
@@ -53,9 +54,9 @@ class HandoffStatus(models.TextChoices):
 
 
 class CommitmentStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    KEPT = "kept", _("Kept")
-    CANCELLED = "cancelled", _("Cancelled")
+    OPEN = "open", pgettext_lazy("commitment", "Open")
+    KEPT = "kept", pgettext_lazy("commitment", "Kept")
+    CANCELLED = "cancelled", pgettext_lazy("commitment", "Cancelled")
 
 
 class CommitmentSource(models.TextChoices):

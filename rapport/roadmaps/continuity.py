@@ -102,7 +102,10 @@ def receiver_problems(*, receiver: User, previous_owner: User | None = None) -> 
         return [_("%(name)s is a read-only user and cannot hold accounts.") % {"name": name}]
     if receiver.role not in OWNER_ROLES and not receiver.is_superuser:
         return [
-            _("%(name)s is a %(role)s: that role works on accounts but does not hold them.")
+            _(
+                "%(name)s holds the role “%(role)s”: "
+                "that role works on accounts but does not hold them."
+            )
             % {"name": name, "role": receiver.get_role_display().lower()}
         ]
     if previous_owner is not None and previous_owner.pk == receiver.pk:
