@@ -13,7 +13,6 @@ import datetime
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
 
 from django.db.models import TextChoices
 from django.utils import formats, timezone
@@ -21,6 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from rapport.accountmaps.layout import AccountMap, MapLine, MapPerson, OwnerTie
+from rapport.core.svg import escape as _escape
+from rapport.core.svg import number as _number
+from rapport.core.svg import tag as _tag
+from rapport.core.svg import title as _title
 from rapport.stakeholders.choices import DecisionRole, Influence, RelationshipKind, Stance
 
 FONT_FAMILY = "'Helvetica Neue', Helvetica, Arial, 'Liberation Sans', sans-serif"
@@ -317,30 +320,6 @@ def truncate(text: str, max_width: float, size: float, *, bold: bool = False) ->
     while text and text_width(text + ELLIPSIS, size, bold=bold) > max_width:
         text = text[:-1]
     return text.rstrip() + ELLIPSIS
-
-
-def _escape(value: object) -> str:
-    return xml_escape(str(value), {'"': "&quot;"})
-
-
-def _number(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
-
-
-def _tag(name: str, attributes: dict[str, object], content: str | None = None) -> str:
-    """An element; attributes whose value is None are left out, every value is escaped."""
-    rendered = "".join(
-        f' {key}="{_escape(_number(value) if isinstance(value, float) else value)}"'
-        for key, value in attributes.items()
-        if value is not None
-    )
-    if content is None:
-        return f"<{name}{rendered}/>"
-    return f"<{name}{rendered}>{content}</{name}>"
-
-
-def _title(text: str) -> str:
-    return f"<title>{_escape(text)}</title>"
 
 
 ToggleHref = Callable[[MapPerson], str]

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, QueryDict
+from django.shortcuts import get_object_or_404
+from django.utils.http import url_has_allowed_host_and_scheme
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -55,3 +57,20 @@ def querystring_without_page(query: QueryDict) -> str:
     copy = query.copy()
     copy.pop("page", None)
     return copy.urlencode()
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """Where to go back to after a form posted from another page, if it is one of ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def record_from(model: type[Any], value: str | None) -> Any:
+    """The record a query-string id names; no id is None, an id that matches nothing a 404."""
+    if not value or not value.isdigit():
+        return None
+    return get_object_or_404(model, pk=int(value))

@@ -17,7 +17,6 @@ import datetime
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
 
 from django.template.loader import render_to_string
 from django.utils import formats
@@ -27,6 +26,10 @@ from django.utils.translation import gettext as _
 
 from rapport.accountmaps.drawing import FONT_FAMILY, text_width, truncate
 from rapport.accountmaps.exports import pdf_url_fetcher
+from rapport.core.svg import escape as _escape
+from rapport.core.svg import number as _number
+from rapport.core.svg import tag as _tag
+from rapport.core.svg import title as _title
 from rapport.roadmaps.choices import ItemKind, ItemStatus
 from rapport.roadmaps.models import Roadmap, RoadmapItem, owner_role_label
 
@@ -227,30 +230,6 @@ def build_gantt(roadmap: Roadmap, *, today: datetime.date, for_client: bool = Fa
 
 
 # Drawing -------------------------------------------------------------------------------------
-
-
-def _escape(value: object) -> str:
-    return xml_escape(str(value), {'"': "&quot;"})
-
-
-def _number(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
-
-
-def _tag(name: str, attributes: dict[str, object], content: str | None = None) -> str:
-    """An element; attributes whose value is None are left out, every value is escaped."""
-    rendered = "".join(
-        f' {key}="{_escape(_number(value) if isinstance(value, float | int) else value)}"'
-        for key, value in attributes.items()
-        if value is not None
-    )
-    if content is None:
-        return f"<{name}{rendered}/>"
-    return f"<{name}{rendered}>{content}</{name}>"
-
-
-def _title(text: str) -> str:
-    return f"<title>{_escape(text)}</title>"
 
 
 def _date(day: datetime.date) -> str:

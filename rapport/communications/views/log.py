@@ -11,7 +11,6 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -38,7 +37,14 @@ from rapport.communications.models import (
 from rapport.core.history import HistoryEntry, history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
-from rapport.core.views_helpers import parse_filters, querystring_without_page, require, run_service
+from rapport.core.views_helpers import (
+    parse_filters,
+    querystring_without_page,
+    record_from,
+    require,
+    run_service,
+    safe_next,
+)
 from rapport.stakeholders.models import Stakeholder
 from rapport.users.models import User
 
@@ -52,23 +58,6 @@ TOUCHPOINT_COUNT_CAP = 10_000
 
 
 # Helpers -------------------------------------------------------------------------------------
-
-
-def _safe_next(request: AppRequest, default: str) -> str:
-    """Where to go back to after a form posted from another page, if it is one of ours."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _record_from(model: type[Any], value: str | None) -> Any:
-    """The record a query-string id names; no id is None, an id that matches nothing a 404."""
-    if not value or not value.isdigit():
-        return None
-    return get_object_or_404(model, pk=int(value))
 
 
 def _account_choices(user: User, selected: int | None) -> list[Account]:
@@ -129,7 +118,7 @@ def _recent_with_person(request: AppRequest, stakeholder_id: int) -> HttpRespons
 @login_required
 def touchpoint_create(request: AppRequest) -> HttpResponse:
     require(request, "communications.add_touchpoint")
-    account = _record_from(Account, request.GET.get("account"))
+    account = record_from(Account, request.GET.get("account"))
     if account is None:
         return _pick_account(request)
     form = TouchpointForm(request.POST or None, account=account, user=request.user)
@@ -265,7 +254,7 @@ def quick_log(request: AppRequest) -> HttpResponse:
     if request.method != "POST":
         return _quick_log_people(request)
     require(request, "communications.add_touchpoint")
-    fixed = _record_from(Account, request.POST.get("fixed_account"))
+    fixed = record_from(Account, request.POST.get("fixed_account"))
     form = QuickLogForm(request.POST, user=request.user, account=fixed)
     touchpoint = None
     if form.is_valid():
@@ -278,7 +267,7 @@ def quick_log(request: AppRequest) -> HttpResponse:
                 stakeholders=form.cleaned_data["stakeholders"],
             ),
         )
-    back = _safe_next(request, default="")
+    back = safe_next(request, default="")
     if touchpoint is None:
         context = {"quick_log_form": form, "quick_log_next": back}
         template = (
@@ -311,7 +300,7 @@ def _quick_log_done(
 
 def _quick_log_people(request: AppRequest) -> HttpResponse:
     """The checkboxes of an account's people, fetched once the quick-log form knows it."""
-    account = _record_from(Account, request.GET.get("account"))
+    account = record_from(Account, request.GET.get("account"))
     if not request.htmx:
         query = f"?account={account.pk}" if account is not None else ""
         return redirect(reverse("communications:touchpoint_create") + query)
@@ -393,8 +382,8 @@ def task_list(request: AppRequest) -> HttpResponse:
 @login_required
 def task_create(request: AppRequest) -> HttpResponse:
     require(request, "communications.add_task")
-    touchpoint = _record_from(Touchpoint, request.GET.get("touchpoint"))
-    account = _record_from(Account, request.GET.get("account"))
+    touchpoint = record_from(Touchpoint, request.GET.get("touchpoint"))
+    account = record_from(Account, request.GET.get("account"))
     form = TaskForm(request.POST or None, user=request.user, account=account, touchpoint=touchpoint)
     if request.method == "POST" and form.is_valid():
         task = run_service(
@@ -402,7 +391,7 @@ def task_create(request: AppRequest) -> HttpResponse:
         )
         if task is not None:
             messages.success(request, _("Task “%(title)s” created.") % {"title": task})
-            return redirect(_safe_next(request, default=task.get_absolute_url()))
+            return redirect(safe_next(request, default=task.get_absolute_url()))
     context = {"form": form, "task": None, "touchpoint": touchpoint, "account": account}
     return render(request, "communications/task_form.html", context)
 
@@ -459,10 +448,10 @@ def task_status(request: AppRequest, pk: int) -> HttpResponse:
             request,
             _("“%(title)s”: %(status)s.") % {"title": task, "status": task.get_status_display()},
         )
-        return redirect(_safe_next(request, default=task.get_absolute_url()))
+        return redirect(safe_next(request, default=task.get_absolute_url()))
     # The row hides the account when shown on that account's own page; so does its new self.
     in_account = task.account if request.POST.get("in_account") == str(task.account_id) else None
-    context = {"task": task, "task_next": _safe_next(request, ""), "account": in_account}
+    context = {"task": task, "task_next": safe_next(request, ""), "account": in_account}
     response = render(request, TASK_ROW_TEMPLATE, context)
     response["HX-Trigger"] = TASK_STATUS_CHANGED
     return response

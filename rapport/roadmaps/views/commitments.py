@@ -11,7 +11,6 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -22,7 +21,14 @@ from rapport.communications.models import Touchpoint
 from rapport.communications.selectors import my_accounts
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
-from rapport.core.views_helpers import parse_filters, querystring_without_page, require, run_service
+from rapport.core.views_helpers import (
+    parse_filters,
+    querystring_without_page,
+    record_from,
+    require,
+    run_service,
+    safe_next,
+)
 from rapport.roadmaps import handoffs, services
 from rapport.roadmaps.choices import CommitmentSource, CommitmentStatus
 from rapport.roadmaps.forms.commitments import CommitmentFilter, CommitmentForm
@@ -31,22 +37,6 @@ from rapport.roadmaps.models import Commitment
 ROW_TEMPLATE = "roadmaps/includes/commitment_row.html"
 # Other parts of a page listen to this to re-read what a changed status made stale.
 COMMITMENT_STATUS_CHANGED = "commitment-status-changed"
-
-
-def _safe_next(request: AppRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _record_from(model: type[Any], value: str | None) -> Any:
-    """The record a query-string id names; no id is None, an id that matches nothing a 404."""
-    if not value or not value.isdigit():
-        return None
-    return get_object_or_404(model, pk=int(value))
 
 
 @login_required
@@ -88,10 +78,8 @@ def _filter_choices(request: AppRequest, account: Account | None) -> dict[str, A
 
 @login_required
 def commitment_create(request: AppRequest) -> HttpResponse:
-    touchpoint = _record_from(Touchpoint, request.GET.get("touchpoint"))
-    account = (
-        touchpoint.account if touchpoint else _record_from(Account, request.GET.get("account"))
-    )
+    touchpoint = record_from(Touchpoint, request.GET.get("touchpoint"))
+    account = touchpoint.account if touchpoint else record_from(Account, request.GET.get("account"))
     if account is not None:
         require(request, "roadmaps.change_commitments", account)
     form = CommitmentForm(
@@ -112,14 +100,14 @@ def commitment_create(request: AppRequest) -> HttpResponse:
         )
         if saved is not None:
             messages.success(request, _("Commitment “%(title)s” recorded.") % {"title": saved})
-            return redirect(_safe_next(request, saved.get_absolute_url()))
+            return redirect(safe_next(request, saved.get_absolute_url()))
     default = touchpoint.get_absolute_url() if touchpoint else reverse("roadmaps:commitment_list")
     context = {
         "form": form,
         "account": account,
         "touchpoint": touchpoint,
         "commitment": None,
-        "back": _safe_next(request, default),
+        "back": safe_next(request, default),
     }
     return render(request, "roadmaps/commitment_form.html", context)
 
@@ -141,12 +129,12 @@ def commitment_edit(request: AppRequest, pk: int) -> HttpResponse:
         )
         if saved is not None:
             messages.success(request, _("Changes to “%(title)s” saved.") % {"title": saved})
-            return redirect(_safe_next(request, saved.get_absolute_url()))
+            return redirect(safe_next(request, saved.get_absolute_url()))
     context = {
         "form": form,
         "account": commitment.account,
         "commitment": commitment,
-        "back": _safe_next(request, commitment.get_absolute_url()),
+        "back": safe_next(request, commitment.get_absolute_url()),
     }
     return render(request, "roadmaps/commitment_form.html", context)
 
@@ -168,12 +156,12 @@ def commitment_status(request: AppRequest, pk: int) -> HttpResponse:
             _("“%(title)s”: %(status)s.")
             % {"title": commitment, "status": commitment.get_status_display()},
         )
-        return redirect(_safe_next(request, commitment.get_absolute_url()))
+        return redirect(safe_next(request, commitment.get_absolute_url()))
     commitment.can_change = True  # type: ignore[attr-defined]
     in_account = request.POST.get("in_account") == str(commitment.account_id)
     context = {
         "commitment": commitment,
-        "commitment_next": _safe_next(request, ""),
+        "commitment_next": safe_next(request, ""),
         "in_account": commitment.account if in_account else None,
         "today": timezone.localdate(),
     }
