@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "rapport.stakeholders",
     "rapport.communications",
     "rapport.roadmaps",
+    "rapport.revenue",
     "rapport.workspace",
     "rapport.accountmaps",
     "rapport.demo",
@@ -313,3 +315,18 @@ RAPPORT_DIGEST_HOUR = env_int("RAPPORT_DIGEST_HOUR", 7)
 # a handoff can be submitted, and how long a client link stays open by default.
 RAPPORT_HANDOFF_MIN_DECISION_MAKERS = env_int("RAPPORT_HANDOFF_MIN_DECISION_MAKERS", 2)
 RAPPORT_CLIENT_LINK_DAYS = env_int("RAPPORT_CLIENT_LINK_DAYS", 90)
+
+# Revenue: the company currency every figure is reported in, how long before a contract ends its
+# renewal opportunity is opened, and how long before a tacit renewal's notice date the account
+# manager is reminded.
+RAPPORT_CURRENCY = env_str("RAPPORT_CURRENCY", "EUR").strip().upper()
+if not re.fullmatch(r"[A-Z]{3}", RAPPORT_CURRENCY):
+    raise ConfigurationError(
+        f"RAPPORT_CURRENCY must be a three-letter ISO code such as EUR, not {RAPPORT_CURRENCY!r}"
+    )
+RAPPORT_RENEWAL_LEAD_DAYS = env_int("RAPPORT_RENEWAL_LEAD_DAYS", 120)
+RAPPORT_NOTICE_REMINDER_DAYS = env_int("RAPPORT_NOTICE_REMINDER_DAYS", 30)
+if RAPPORT_RENEWAL_LEAD_DAYS < 0 or RAPPORT_NOTICE_REMINDER_DAYS < 0:
+    raise ConfigurationError(
+        "RAPPORT_RENEWAL_LEAD_DAYS and RAPPORT_NOTICE_REMINDER_DAYS cannot be negative"
+    )

@@ -25,6 +25,7 @@ urlpatterns = [
     path("me/", include("rapport.users.urls")),
     path("", include("rapport.communications.urls")),
     path("", include("rapport.roadmaps.urls")),
+    path("", include("rapport.revenue.urls")),
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api_docs"),
 ]
