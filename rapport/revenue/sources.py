@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,9 +16,10 @@ from rapport.accounts.models import Account
 from rapport.communications import agenda, timeline
 from rapport.communications.agenda import DUE, OVERDUE, AgendaEntry, AgendaScope
 from rapport.communications.timeline import Cursor, TimelineEvent, TimelineFilters
+from rapport.revenue import metrics
 from rapport.revenue.choices import ContractStatus, OpportunityStatus, OpportunityType
 from rapport.revenue.models import Contract, Opportunity
-from rapport.roadmaps import automation
+from rapport.roadmaps import automation, continuity
 from rapport.roadmaps.sources import day_start, older_by_day
 
 RENEWAL = "renewal"
@@ -179,7 +182,13 @@ class ContractEnds:
             yield row.account, row.end_date
 
 
+def arr_weights(account_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Each account's ARR today, so that splitting a book balances revenue, not just counts."""
+    return metrics.arr_by_account(account_ids=account_ids, day=timezone.localdate())
+
+
 def register_all() -> None:
+    continuity.register_weights(arr_weights)
     timeline.register(OpportunityEvents())
     agenda.register(OpportunitiesDue())
     agenda.register(NoticeDatesDue())

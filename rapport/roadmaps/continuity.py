@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -113,6 +113,27 @@ def receiver_problems(*, receiver: User, previous_owner: User | None = None) -> 
     return []
 
 
+# What an account weighs when a book is split: the revenue capability registers its ARR.
+WeightProvider = Callable[[Sequence[int]], Mapping[int, Decimal]]
+_weight_providers: list[WeightProvider] = []
+
+
+def register_weights(provider: WeightProvider) -> None:
+    """Let a capability weigh accounts for the split (e.g. by their annual revenue)."""
+    if provider not in _weight_providers:
+        _weight_providers.append(provider)
+
+
+def account_weights(accounts: Sequence[Account]) -> dict[int, Decimal]:
+    """Each account's weight from the registered providers, added up (none: left out)."""
+    weights: dict[int, Decimal] = {}
+    ids = [account.pk for account in accounts]
+    for provider in _weight_providers:
+        for account_id, value in provider(ids).items():
+            weights[account_id] = weights.get(account_id, Decimal(0)) + Decimal(value)
+    return weights
+
+
 def suggest_split(
     *,
     accounts: Sequence[Account],
@@ -121,14 +142,14 @@ def suggest_split(
 ) -> dict[int, User]:
     """A balanced first proposal: account id → receiver, which the manager then adjusts.
 
-    Each account weighs its ``weights`` entry (e.g. its revenue), or 1 when it has none, and
-    the heaviest go first to whoever carries the least so far (largest-first greedy), so the
-    totals end close; ties go to whoever has fewer accounts, then in the order given. There is
-    no revenue data yet: callers pass no weights and the split balances the number of accounts;
-    the revenue capability will pass each account's annual revenue. An account never goes back
-    to its current manager; when nobody else was chosen it is left out of the proposal.
+    Each account weighs its ``weights`` entry (by default what the registered providers say,
+    i.e. its annual recurring revenue), or 1 when it has none, and the heaviest go first to
+    whoever carries the least so far (largest-first greedy), so the totals end close; ties go
+    to whoever has fewer accounts, then in the order given. An account never goes back to its
+    current manager; when nobody else was chosen it is left out of the proposal.
     """
-    weights = weights or {}
+    if weights is None:
+        weights = account_weights(accounts)
 
     def weight(account: Account) -> Decimal:
         return Decimal(str(weights.get(account.pk, 1)))
