@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime
 from typing import Literal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextChoices
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from pydantic import Field, model_validator
 
 from rapport.accounts.choices import Segment, Tier
+from rapport.accounts.models import Account
 from rapport.core.api import Day, InputSchema, RecordId
+from rapport.core.db import prefix_q
+from rapport.core.text import search_key
 from rapport.revenue.choices import (
     ContractStatus,
     ForecastCategory,
@@ -18,7 +22,7 @@ from rapport.revenue.choices import (
     OpportunityType,
 )
 from rapport.revenue.metrics import MetricsFilter, month_end
-from rapport.revenue.models import Contract, ContractLine, Opportunity
+from rapport.revenue.models import Contract, ContractLine, Opportunity, Product
 
 
 class ContractFilter(InputSchema):
@@ -177,3 +181,71 @@ class MetricsQuery(InputSchema):
 def whole_months(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The period stretched to whole months, as the charts draw them."""
     return start.replace(day=1), month_end(end)
+
+
+# Catalogue ----------------------------------------------------------------------------------
+
+
+class ProductState(TextChoices):
+    """Which products the list shows: on sale (the default), withdrawn, or both."""
+
+    ACTIVE = "active", _("On sale")
+    INACTIVE = "inactive", _("No longer sold")
+    ALL = "all", _("On sale and withdrawn")
+
+
+class ProductFilter(InputSchema):
+    """Which products the catalogue shows."""
+
+    q: str = Field(default="", max_length=200, description="Words the name or code contains.")
+    family: RecordId | None = Field(default=None, description="Only this family's products.")
+    state: ProductState = ProductState.ACTIVE
+
+    def apply(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        if self.family is not None:
+            queryset = queryset.filter(family_id=self.family)
+        if self.state == ProductState.ACTIVE:
+            queryset = queryset.filter(is_active=True)
+        elif self.state == ProductState.INACTIVE:
+            queryset = queryset.filter(is_active=False)
+        words = self.q.strip()
+        if words:
+            queryset = queryset.filter(Q(name__icontains=words) | Q(code__icontains=words))
+        return queryset.order_by("family__position", "family__name", "search_name", "id")
+
+    def is_filtered(self) -> bool:
+        return bool(self.q.strip() or self.family or self.state != ProductState.ACTIVE)
+
+
+# White space --------------------------------------------------------------------------------
+
+
+class WhiteSpaceFilter(InputSchema):
+    """Which accounts the white-space matrix lists: live ones, by name, narrowed so."""
+
+    q: str = Field(
+        default="", max_length=200, description="Name prefix (accents and case ignored)."
+    )
+    owner: Literal["me"] | RecordId | None = Field(
+        default=None, description="A user id or “me”; everyone's accounts when absent."
+    )
+    tier: Tier | None = Field(default=None, description="The account's tier.")
+    segment: Segment | None = Field(default=None, description="The account's segment.")
+
+    def apply(self, queryset: QuerySet[Account], *, user_id: int) -> QuerySet[Account]:
+        queryset = queryset.filter(is_archived=False)
+        key = search_key(self.q)
+        if key:
+            queryset = queryset.filter(prefix_q("search_name", key))
+        if self.owner == "me":
+            queryset = queryset.filter(owner_id=user_id)
+        elif self.owner is not None:
+            queryset = queryset.filter(owner_id=self.owner)
+        if self.tier:
+            queryset = queryset.filter(tier=self.tier)
+        if self.segment:
+            queryset = queryset.filter(segment=self.segment)
+        return queryset.order_by("search_name", "id")
+
+    def is_filtered(self) -> bool:
+        return bool(self.q.strip() or self.owner or self.tier or self.segment)

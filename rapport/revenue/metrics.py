@@ -16,7 +16,9 @@ The formulas, with a worked example, are in docs/revenue-metrics.md; in short:
   the share of the cohort still with ARR at the end.
 
 Each figure is one query whatever the size of the book: the inner query groups the lines by
-account with one conditional sum per snapshot day, and the outer one adds up the headings.
+account with one conditional sum per snapshot day (and the day of its first paid line), and the
+outer one adds up the headings. Money and percentages are rounded half up, to the cent and to a
+tenth of a percent.
 """
 
 from __future__ import annotations
@@ -24,35 +26,50 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, DecimalField, IntegerField, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    Min,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Round, TruncMonth
 
 from rapport.revenue.choices import ContractStatus, ForecastCategory, OpportunityStatus
 from rapport.revenue.choices import OpportunityType as Type
 from rapport.revenue.models import ContractLine, Opportunity
 
 CENT = Decimal("0.01")
-# ARR below half a cent is nothing: SQLite adds decimals as binary floats. A float, so that
-# SQLite compares it as a number (it would compare a Decimal, sent as text, as text).
-NOTHING = 0.005
+TENTH = Decimal("0.1")
 ONE_DAY = datetime.timedelta(days=1)
 WON, LOST = "won", "lost"
 
 
 @dataclass(frozen=True)
 class MetricsFilter:
-    """Which accounts the figures cover, by their manager, tier and segment as they are now."""
+    """Which accounts the figures cover, by their manager, tier and segment as they are now.
+
+    ``account_id`` narrows them to one account (its own figures, e.g. on its page).
+    """
 
     owner_id: int | None = None
     tier: str = ""
     segment: str = ""
+    account_id: int | None = None
 
     def account_filters(self, prefix: str) -> dict[str, Any]:
         filters: dict[str, Any] = {}
+        if self.account_id is not None:
+            filters[f"{prefix}id"] = self.account_id
         if self.owner_id is not None:
             filters[f"{prefix}owner_id"] = self.owner_id
         if self.tier:
@@ -68,13 +85,22 @@ EVERYTHING = MetricsFilter()
 def money(value: Any) -> Decimal:
     if value is None:
         return Decimal("0.00")
-    return Decimal(str(value)).quantize(CENT)
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def from_cents(value: Any) -> Decimal:
+    return money(Decimal(int(value or 0)) / 100)
+
+
+def monthly(arr: Decimal) -> Decimal:
+    """MRR from ARR: a twelfth, to the cent."""
+    return (arr / 12).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 def counting_lines(filters: MetricsFilter = EVERYTHING) -> QuerySet[ContractLine]:
@@ -95,7 +121,8 @@ def arr_at(*, day: datetime.date, filters: MetricsFilter = EVERYTHING) -> Decima
 
 
 def mrr_at(*, day: datetime.date, filters: MetricsFilter = EVERYTHING) -> Decimal:
-    return (arr_at(day=day, filters=filters) / 12).quantize(CENT)
+    """Monthly recurring revenue on a day: ARR / 12."""
+    return monthly(arr_at(day=day, filters=filters))
 
 
 def arr_by_account(*, account_ids: Sequence[int], day: datetime.date) -> dict[int, Decimal]:
@@ -107,6 +134,37 @@ def arr_by_account(*, account_ids: Sequence[int], day: datetime.date) -> dict[in
         .annotate(total=Sum("annual_value_company"))
     )
     return {account_id: money(total) for account_id, total in rows}
+
+
+def _arr_on(day: datetime.date) -> Sum:
+    """An account's (or the book's) ARR on a day, as one conditional sum over its lines."""
+    return Sum(
+        Case(
+            When(start_date__lte=day, end_date__gte=day, then="annual_value_company"),
+            default=Value(Decimal(0)),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        )
+    )
+
+
+def _cents_on(day: datetime.date) -> Cast:
+    """An account's ARR on a day in whole cents: the bridge then compares integers, exactly on
+    both engines (SQLite adds decimals as binary floats)."""
+    return Cast(Round(_arr_on(day) * 100), BigIntegerField())
+
+
+def arr_series(
+    days: Sequence[datetime.date], filters: MetricsFilter = EVERYTHING
+) -> list[tuple[datetime.date, Decimal]]:
+    """ARR on each of the days (e.g. the month ends of a chart), in one query."""
+    if not days:
+        return []
+    totals = (
+        counting_lines(filters)
+        .filter(start_date__lte=max(days), end_date__gte=min(days))
+        .aggregate(**{f"arr_{index}": _arr_on(day) for index, day in enumerate(days)})
+    )
+    return [(day, money(totals[f"arr_{index}"])) for index, day in enumerate(days)]
 
 
 # The bridge ---------------------------------------------------------------------------------
@@ -141,6 +199,9 @@ class BridgeMonth:
     ending: Decimal
     new_logos: int = 0
     churned_logos: int = 0
+    reactivated_logos: int = 0
+    starting_logos: int = 0
+    ending_logos: int = 0
 
     @property
     def net_change(self) -> Decimal:
@@ -176,11 +237,11 @@ class RetentionReport:
 
     @property
     def starting_mrr(self) -> Decimal:
-        return (self.starting_arr / 12).quantize(CENT)
+        return monthly(self.starting_arr)
 
     @property
     def ending_mrr(self) -> Decimal:
-        return (self.ending_arr / 12).quantize(CENT)
+        return monthly(self.ending_arr)
 
     def total(self, heading: str) -> Decimal:
         return sum((getattr(month, heading) for month in self.months), Decimal("0.00"))
@@ -202,21 +263,15 @@ def retention(
     if end < start:
         raise ValueError("The period ends before it starts.")
     days = snapshot_days(start, end)
-    money_field: Any = DecimalField(max_digits=20, decimal_places=2)
-    columns: dict[str, Any] = {}
-    for index, day in enumerate(days):
-        # ARR on the day, and whether the account had any line begun by then.
-        columns[f"arr_{index}"] = Sum(
-            Case(
-                When(start_date__lte=day, end_date__gte=day, then="annual_value_company"),
-                default=Value(Decimal(0)),
-                output_field=money_field,
-            )
+    columns: dict[str, Any] = {f"arr_{index}": _cents_on(day) for index, day in enumerate(days)}
+    # The first day the account had some ARR: a free line alone makes nobody a client.
+    columns["first_paid"] = Min(
+        Case(
+            When(annual_value_company__gt=0, then="start_date"),
+            default=None,
+            output_field=DateField(),
         )
-        columns[f"began_{index}"] = Sum(
-            Case(When(start_date__lte=day, then=Value(1)), default=Value(0)),
-            output_field=IntegerField(),
-        )
+    )
     inner = (
         counting_lines(filters)
         .filter(start_date__lte=days[-1])
@@ -225,98 +280,114 @@ def retention(
         .order_by()
     )
     inner_sql, inner_params = inner.query.sql_with_params()
+    sql, params = _bridge_sql(days)
+    query = f"SELECT {sql} FROM ({inner_sql}) per_account"  # noqa: S608 - built from our own names
+    with connection.cursor() as cursor:
+        # The outer placeholders come first in the text, then the inner query's.
+        cursor.execute(query, [*params, *inner_params])
+        row = cursor.fetchone()
+    return _report(start, end, days, row)
+
+
+# The outer query's columns: per snapshot day, then per month, then for the cohort.
+PER_DAY = ("total", "logos")
+PER_MONTH = (
+    "new",
+    "reactivation",
+    "expansion",
+    "contraction",
+    "churn",
+    "new_logos",
+    "reactivated_logos",
+    "churned_logos",
+)
+COHORT = ("cohort", "retained", "cohort_ending", "cohort_logos", "kept_logos")
+
+
+def _bridge_sql(days: Sequence[datetime.date]) -> tuple[str, list[Any]]:
+    """The outer query's select list (PER_DAY for each day, PER_MONTH for each month, then
+    COHORT) and its parameters."""
+    first_paid = _quoted("first_paid")
 
     def arr(index: int) -> str:
         return _quoted(f"arr_{index}")
 
-    def began(index: int) -> str:
-        return _quoted(f"began_{index}")
-
-    nothing = "%s"
     selects: list[str] = []
     params: list[Any] = []
-
-    def add(expression: str) -> None:
-        selects.append(expression)
-        params.extend([NOTHING] * expression.count(nothing))
-
+    for index in range(len(days)):
+        selects += [f"SUM({arr(index)})", f"SUM(CASE WHEN {arr(index)} > 0 THEN 1 END)"]
     for index in range(1, len(days)):
         before, after = arr(index - 1), arr(index)
-        absent, present = f"{before} <= {nothing}", f"{after} > {nothing}"
-        add(f"SUM({before})")
-        add(
-            f"SUM(CASE WHEN {absent} AND {present} AND {began(index - 1)} = 0 "
-            f"THEN {after} ELSE 0 END)"
-        )
-        add(
-            f"SUM(CASE WHEN {absent} AND {present} AND {began(index - 1)} > 0 "
-            f"THEN {after} ELSE 0 END)"
-        )
-        add(
-            f"SUM(CASE WHEN {before} > {nothing} AND {after} > {before} + {nothing} "
-            f"THEN {after} - {before} ELSE 0 END)"
-        )
-        add(
-            f"SUM(CASE WHEN {before} > {nothing} AND {present} AND {after} < {before} - {nothing} "
-            f"THEN {before} - {after} ELSE 0 END)"
-        )
-        add(
-            f"SUM(CASE WHEN {before} > {nothing} AND {after} <= {nothing} THEN {before} ELSE 0 END)"
-        )
-        add(f"SUM({after})")
-        add(f"SUM(CASE WHEN {absent} AND {present} AND {began(index - 1)} = 0 THEN 1 ELSE 0 END)")
-        add(f"SUM(CASE WHEN {before} > {nothing} AND {after} <= {nothing} THEN 1 ELSE 0 END)")
+        arriving = f"{before} = 0 AND {after} > 0"
+        new = f"{arriving} AND {first_paid} > %s"
+        back = f"{arriving} AND {first_paid} <= %s"
+        up = f"{before} > 0 AND {after} > {before}"
+        down = f"{after} > 0 AND {after} < {before}"
+        leaving = f"{before} > 0 AND {after} = 0"
+        selects += [
+            f"SUM(CASE WHEN {new} THEN {after} END)",
+            f"SUM(CASE WHEN {back} THEN {after} END)",
+            f"SUM(CASE WHEN {up} THEN {after} - {before} END)",
+            f"SUM(CASE WHEN {down} THEN {before} - {after} END)",
+            f"SUM(CASE WHEN {leaving} THEN {before} END)",
+            f"SUM(CASE WHEN {new} THEN 1 END)",
+            f"SUM(CASE WHEN {back} THEN 1 END)",
+            f"SUM(CASE WHEN {leaving} THEN 1 END)",
+        ]
+        # The day before the month (or the period): "had ARR once" means a paid line by then.
+        eve = connection.ops.adapt_datefield_value(days[index - 1])
+        params += [eve, eve, eve, eve]
     first, last = arr(0), arr(len(days) - 1)
-    in_cohort = f"{first} > {nothing}"
-    add(f"SUM(CASE WHEN {in_cohort} THEN {first} ELSE 0 END)")
-    add(
-        f"SUM(CASE WHEN {in_cohort} THEN (CASE WHEN {last} < {first} THEN {last} ELSE {first} END) "
-        f"ELSE 0 END)"
-    )
-    add(f"SUM(CASE WHEN {in_cohort} THEN {last} ELSE 0 END)")
-    add(f"SUM(CASE WHEN {in_cohort} THEN 1 ELSE 0 END)")
-    add(f"SUM(CASE WHEN {in_cohort} AND {last} > {nothing} THEN 1 ELSE 0 END)")
-    sql = f"SELECT {', '.join(selects)} FROM ({inner_sql}) per_account"  # noqa: S608 - built from our own names
-    with connection.cursor() as cursor:
-        # The outer placeholders come first in the text, then the inner query's.
-        cursor.execute(sql, [*params, *inner_params])
-        row = cursor.fetchone()
-    return _report(start, end, days, row)
+    in_cohort = f"{first} > 0"
+    kept = f"CASE WHEN {last} < {first} THEN {last} ELSE {first} END"
+    selects += [
+        f"SUM(CASE WHEN {in_cohort} THEN {first} END)",
+        f"SUM(CASE WHEN {in_cohort} THEN {kept} END)",
+        f"SUM(CASE WHEN {in_cohort} THEN {last} END)",
+        f"SUM(CASE WHEN {in_cohort} THEN 1 END)",
+        f"SUM(CASE WHEN {in_cohort} AND {last} > 0 THEN 1 END)",
+    ]
+    return ", ".join(selects), params
 
 
 def _report(
     start: datetime.date, end: datetime.date, days: list[datetime.date], row: Sequence[Any] | None
 ) -> RetentionReport:
-    values = list(row or [])
+    values = list(row or [None] * (len(days) * (len(PER_DAY) + len(PER_MONTH)) + len(COHORT)))
+    per_day = values[: len(days) * len(PER_DAY)]
+    totals = [from_cents(value) for value in per_day[0::2]]
+    logos = [int(value or 0) for value in per_day[1::2]]
+    rest = values[len(per_day) :]
     report = RetentionReport(start=start, end=end)
-    per_month = 9
     for index, month in enumerate(months_between(start, end)):
-        chunk = values[index * per_month : (index + 1) * per_month]
-        starting, new, reactivation, expansion, contraction, churn, ending, logos, lost = chunk
+        chunk = dict(
+            zip(PER_MONTH, rest[index * len(PER_MONTH) : (index + 1) * len(PER_MONTH)], strict=True)
+        )
         report.months.append(
             BridgeMonth(
                 month=month,
-                starting=money(starting),
-                new=money(new),
-                reactivation=money(reactivation),
-                expansion=money(expansion),
-                contraction=money(contraction),
-                churn=money(churn),
-                ending=money(ending),
-                new_logos=int(logos or 0),
-                churned_logos=int(lost or 0),
+                starting=totals[index],
+                new=from_cents(chunk["new"]),
+                reactivation=from_cents(chunk["reactivation"]),
+                expansion=from_cents(chunk["expansion"]),
+                contraction=from_cents(chunk["contraction"]),
+                churn=from_cents(chunk["churn"]),
+                ending=totals[index + 1],
+                new_logos=int(chunk["new_logos"] or 0),
+                churned_logos=int(chunk["churned_logos"] or 0),
+                reactivated_logos=int(chunk["reactivated_logos"] or 0),
+                starting_logos=logos[index],
+                ending_logos=logos[index + 1],
             )
         )
-    tail = values[len(report.months) * per_month :]
-    cohort, retained, cohort_ending, logos, kept = tail
-    report.cohort_arr = money(cohort)
-    report.cohort_retained_arr = money(retained)
-    report.cohort_ending_arr = money(cohort_ending)
-    report.cohort_logos = int(logos or 0)
-    report.retained_logos = int(kept or 0)
-    if report.months:
-        report.starting_arr = report.months[0].starting
-        report.ending_arr = report.months[-1].ending
+    cohort = dict(zip(COHORT, rest[len(report.months) * len(PER_MONTH) :], strict=True))
+    report.cohort_arr = from_cents(cohort["cohort"])
+    report.cohort_retained_arr = from_cents(cohort["retained"])
+    report.cohort_ending_arr = from_cents(cohort["cohort_ending"])
+    report.cohort_logos = int(cohort["cohort_logos"] or 0)
+    report.retained_logos = int(cohort["kept_logos"] or 0)
+    report.starting_arr = totals[0]
+    report.ending_arr = totals[-1]
     return report
 
 

@@ -216,6 +216,8 @@ class Contract(VersionedModel):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["account", "start_date"], name="contract_account_start"),
             models.Index(fields=["status", "end_date"], name="contract_status_end"),
+            # The contract list's order: its first page without sorting the whole book.
+            models.Index(fields=["end_date", "id"], name="contract_end"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

@@ -105,7 +105,8 @@ def product_family_update(
 @transaction.atomic
 def product_create(*, acting_user: User, data: Mapping[str, Any]) -> Product:
     require_permission(acting_user, "revenue.change_catalogue")
-    product = Product()
+    # Given at once: reading an unset family (as apply_fields compares) raises.
+    product = Product(family=data.get("family"))
     apply_fields(product, data, PRODUCT_FIELDS)
     _save_new(product, acting_user=acting_user)
     return product
@@ -771,8 +772,9 @@ def opportunity_create(
         raise ValidationError({"close_date": _("Give the day it should close.")})
     new_lines = _opportunity_lines(opportunity, lines)
     _value(opportunity, new_lines, from_lines=data.get("amount") is None)
-    opportunity.full_clean()
+    # The domain checks first, so that a negative amount is said about the amount.
     _check_opportunity(opportunity)
+    opportunity.full_clean()
     opportunity._history_user = acting_user  # type: ignore[attr-defined]
     opportunity.save()
     _replace_opportunity_lines(opportunity, new_lines, acting_user=acting_user)
@@ -967,6 +969,15 @@ def opportunity_reopen(
             contract.status = ContractStatus.ACTIVE
             contract.churn_reason = ""
             save_versioned(contract, acting_user=acting_user)
+            # The loss had moved the account to churned: it is back in its renewal.
+            account = contract.account
+            if account.lifecycle_stage == LifecycleStage.CHURNED:
+                accounts.account_update(
+                    account=account,
+                    acting_user=acting_user,
+                    data={"lifecycle_stage": LifecycleStage.RENEWAL},
+                    expected_version=None,
+                )
     stage = first_open_stage()
     locked.stage = stage
     locked.status = OpportunityStatus.OPEN
@@ -1019,7 +1030,10 @@ def renewal_open(*, contract: Contract, stage: PipelineStage | None = None) -> O
                 data={
                     "type": OpportunityType.RENEWAL,
                     "name": _("Renewal %(year)s – %(account)s")
-                    % {"year": contract.end_date.year + 1, "account": contract.account.name},
+                    % {
+                        "year": (contract.end_date + ONE_DAY).year,
+                        "account": contract.account.name,
+                    },
                     "contract": contract,
                     "close_date": contract.end_date,
                     "owner": owner,
