@@ -123,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         "100,000 accounts); accounts loaded without a log get their share.",
     )
     parser.add_argument(
+        "--contracts-per-account",
+        type=int,
+        default=3,
+        help="Average yearly terms of each account loaded without revenue (about 300,000 "
+        "contracts and as many opportunities for 100,000 accounts); 0 loads no revenue.",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -159,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     _ensure_book(options, synth)
     _ensure_log(options, synth)
+    _ensure_revenue(options, synth)
     user = _bench_user(synth)
     samples = _samples(size=options.warmup + options.repeat, seed=options.seed or 1)
     samples.big_map_account_id = _ensure_big_map(size=BIG_MAP_PEOPLE)
@@ -173,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     cases += _communication_cases(
         samples, client=client, today_client=today_client, today_user=today_user
     )
+    cases += _revenue_cases(samples, client=client, today_client=today_client)
     if options.only:
         cases = [case for case in cases if case.key in options.only]
     print(_environment_line(connection))
@@ -216,13 +225,24 @@ BIG_MAP_NAME = "Benchmark map of 500 people"
 
 # The communications pages' budget on a book of 10,000,000 touchpoints: p95 under 200 ms.
 COMMUNICATIONS_TARGET_MS = 200.0
+# With 300,000 contracts: the white-space matrix's first page p95 under 200 ms, and the
+# retention metrics of twelve months, computed in the database, under 1 s on PostgreSQL and
+# under 3 s on SQLite.
+WHITE_SPACE_TARGET_MS = 200.0
+RETENTION_TARGET_MS = {"postgresql": 1000.0, "sqlite": 3000.0}
 
 
 def _target_for(key: str, default_ms: float) -> float:
+    from django.db import connection
+
     if key.startswith("map_"):
         return MAP_TARGET_MS
     if key.startswith(("timeline_", "today_")):
         return COMMUNICATIONS_TARGET_MS
+    if key.startswith("white_space_"):
+        return WHITE_SPACE_TARGET_MS
+    if key.startswith("revenue_retention_"):
+        return RETENTION_TARGET_MS.get(connection.vendor, RETENTION_TARGET_MS["postgresql"])
     return default_ms
 
 
@@ -314,6 +334,9 @@ def _ensure_book(options: argparse.Namespace, synth: Any) -> None:
 
 def _ensure_log(options: argparse.Namespace, synth: Any) -> None:
     """Touchpoints, tasks and cadences for every synthetic account still without a log."""
+    if options.touchpoints == 0:
+        print("--touchpoints 0: no communications log is loaded.")
+        return
     waiting = len(synth.synth_accounts_without_log())
     if not waiting:
         print("Every synthetic account has its communications log; no load needed.")
@@ -333,6 +356,66 @@ def _ensure_log(options: argparse.Namespace, synth: Any) -> None:
     )
     synth.synth_refresh_statistics()
     print(f"Wrote {result.touchpoints:,} touchpoints in {result.seconds:.0f} s.")
+
+
+def _ensure_revenue(options: argparse.Namespace, synth: Any) -> None:
+    """Contracts and opportunities for every synthetic account still without any."""
+    if options.contracts_per_account == 0:
+        return
+    waiting = len(synth.synth_accounts_without_revenue())
+    if not waiting:
+        print("Every synthetic account has its contracts; no load needed.")
+        return
+    print(f"Writing the contracts and opportunities of {waiting:,} accounts…")
+    extra = {} if options.seed is None else {"seed": options.seed}
+    result = synth.synth_revenue(
+        contracts_per_account=options.contracts_per_account,
+        on_progress=lambda progress: print(
+            f"  {progress.accounts_done:>9,} / {progress.accounts_total:,} accounts, "
+            f"{progress.contracts:,} contracts, {progress.opportunities:,} opportunities, "
+            f"{progress.seconds:.0f} s",
+            flush=True,
+        ),
+        **extra,
+    )
+    synth.synth_refresh_statistics()
+    print(f"Wrote {result.contracts:,} contracts in {result.seconds:.0f} s.")
+
+
+def _revenue_cases(samples: Samples, *, client: Any, today_client: Any) -> list[Case]:
+    """Twelve months of retention metrics, then the first pages of the revenue lists."""
+    from rapport.revenue import metrics
+    from rapport.revenue.filters import MetricsQuery
+
+    start, end = MetricsQuery().period()
+
+    def owner(index: int) -> int:
+        return samples.owner_ids[index]
+
+    return [
+        Case(
+            "revenue_retention_12m",
+            call=lambda index: metrics.retention(start=start, end=end),
+        ),
+        Case(
+            "revenue_retention_12m_owner",
+            call=lambda index: metrics.retention(
+                start=start, end=end, filters=metrics.MetricsFilter(owner_id=owner(index))
+            ),
+        ),
+        # Signed in as the user looking after 500 accounts; the matrix lists the whole book.
+        Case(
+            "white_space_first_page", client=today_client, url=lambda index: "/revenue/white-space/"
+        ),
+        Case(
+            "white_space_owner",
+            client=client,
+            url=lambda index: f"/revenue/white-space/?owner={owner(index)}",
+        ),
+        Case("opportunity_board", client=client, url=lambda index: "/revenue/opportunities/board/"),
+        Case("opportunity_list", client=client, url=lambda index: "/revenue/opportunities/"),
+        Case("contract_list", client=client, url=lambda index: "/revenue/contracts/"),
+    ]
 
 
 def _today_user(synth: Any) -> Any:
@@ -620,12 +703,14 @@ def _explain(case: Case, index: int) -> None:
 def _environment_line(connection: Any) -> str:
     from rapport.accounts.models import Account
     from rapport.communications.models import Touchpoint
+    from rapport.revenue.models import Contract, Opportunity
     from rapport.stakeholders.models import Stakeholder
 
     return (
         f"{_engine(connection)}: {Account.objects.count():,} accounts, "
         f"{Stakeholder.all_objects.count():,} stakeholders, "
-        f"{Touchpoint.objects.count():,} touchpoints"
+        f"{Touchpoint.objects.count():,} touchpoints, {Contract.objects.count():,} contracts, "
+        f"{Opportunity.objects.count():,} opportunities"
     )
 
 
@@ -644,7 +729,9 @@ def _print_table(results: list[PageResult], *, target_ms: float) -> None:
     print(
         f"\n{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'max ms':>8} "
         f"{'queries':>8} {'SQL p50':>8}  p95 within target ({target_ms:.0f} ms, maps "
-        f"{MAP_TARGET_MS:.0f} ms, timeline and today {COMMUNICATIONS_TARGET_MS:.0f} ms)"
+        f"{MAP_TARGET_MS:.0f} ms, timeline, today and white space "
+        f"{COMMUNICATIONS_TARGET_MS:.0f} ms, retention "
+        f"{_target_for('revenue_retention_', target_ms):.0f} ms)"
     )
     for result in results:
         queries = (
@@ -672,6 +759,7 @@ def _write_json(
 
     from rapport.accounts.models import Account
     from rapport.communications.models import Touchpoint
+    from rapport.revenue.models import Contract, Opportunity
     from rapport.stakeholders.models import Stakeholder
 
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -686,6 +774,8 @@ def _write_json(
         "accounts": Account.objects.count(),
         "stakeholders": Stakeholder.all_objects.count(),
         "touchpoints": Touchpoint.objects.count(),
+        "contracts": Contract.objects.count(),
+        "opportunities": Opportunity.objects.count(),
         "signed_in_as": user_email,
         "warmup": options.warmup,
         "repeat": options.repeat,

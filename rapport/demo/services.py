@@ -18,7 +18,9 @@ from rapport.communications.models import Touchpoint
 from rapport.core.text import search_key
 from rapport.demo import data
 from rapport.demo.communications import has_communications, load_communications
+from rapport.demo.revenue import has_revenue, load_revenue
 from rapport.demo.roadmaps import has_roadmaps, load_roadmaps
+from rapport.revenue.models import Contract, Opportunity
 from rapport.roadmaps.models import Roadmap
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder, StakeholderRelationship
 from rapport.stakeholders.services import (
@@ -48,6 +50,9 @@ class DemoResult:
     # next run.
     communications_added: bool = False
     roadmaps_added: bool = False
+    contracts: int = 0
+    opportunities: int = 0
+    revenue_added: bool = False
 
 
 def demo_load() -> DemoResult:
@@ -56,6 +61,7 @@ def demo_load() -> DemoResult:
     if User.objects.filter(email=data.USERS[0][0]).exists():
         added = _add_missing_communications()
         roadmaps_added = _add_missing_roadmaps()
+        revenue_added = _add_missing_revenue()
         return DemoResult(
             False,
             logins,
@@ -65,6 +71,9 @@ def demo_load() -> DemoResult:
             Roadmap.objects.count(),
             communications_added=added,
             roadmaps_added=roadmaps_added,
+            contracts=Contract.objects.count(),
+            opportunities=Opportunity.objects.count(),
+            revenue_added=revenue_added,
         )
     with transaction.atomic():
         users = _create_users()
@@ -77,14 +86,17 @@ def demo_load() -> DemoResult:
         load_communications(accounts=list(Account.objects.order_by("id")), users=users)
     # Owners and ties were bulk-created, which sends no signals: assess every account once.
     refresh_all_summaries()
-    roadmaps = load_roadmaps(users=users)
+    load_roadmaps(users=users)
+    _add_missing_revenue()
     return DemoResult(
         True,
         logins,
         Account.objects.count(),
         Stakeholder.objects.count(),
         Touchpoint.objects.count(),
-        roadmaps,
+        Roadmap.objects.count(),
+        contracts=Contract.objects.count(),
+        opportunities=Opportunity.objects.count(),
     )
 
 
@@ -106,6 +118,17 @@ def _add_missing_roadmaps() -> bool:
     if len(users) < len(emails) or has_roadmaps():
         return False
     return load_roadmaps(users=users) > 0
+
+
+def _add_missing_revenue() -> bool:
+    """Give the demo company its revenue, once, after its roadmaps: its contract ends follow
+    the renewals they count back from, and it starts the renewal playbooks the nightly job would
+    have (which would keep the roadmaps from being added later)."""
+    emails = [email for email, *_rest in data.USERS]
+    users = {user.email: user for user in User.objects.filter(email__in=emails)}
+    if len(users) < len(emails) or has_revenue() or not has_roadmaps():
+        return False
+    return load_revenue(users=users) > 0
 
 
 def _create_users() -> dict[str, User]:

@@ -3,7 +3,9 @@
 The demo company (``services.py``) is small and goes through the services so that its history
 reads like real work. This book is the opposite: hundreds of thousands of accounts and about
 ten times as many stakeholders, written straight with ``bulk_create`` so that the scale the
-design is held to (100,000 accounts, 1,000,000 stakeholders) loads in minutes.
+design is held to (100,000 accounts, 1,000,000 stakeholders) loads in minutes; then, each
+filled in for the accounts still without it, a communications log and three years of contracts
+and opportunities (the sections at the end).
 
 What that speed costs, on purpose:
 
@@ -21,11 +23,13 @@ from __future__ import annotations
 import datetime
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Max, Q
@@ -33,7 +37,7 @@ from django.utils import timezone
 
 from rapport.accountmaps.models import AccountMapSummary
 from rapport.accountmaps.services import refresh_summaries
-from rapport.accounts.choices import Industry, Segment, TeamRole, Tier
+from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
 from rapport.accounts.models import Account, TeamMember
 from rapport.communications.choices import (
     CadenceKind,
@@ -53,6 +57,27 @@ from rapport.communications.models import (
 from rapport.communications.services import EXECUTIVE_ROLES, cadence_defaults, strength_score
 from rapport.core.text import search_key
 from rapport.demo import data
+from rapport.demo import revenue as demo_revenue
+from rapport.revenue.choices import (
+    ContractStatus,
+    ForecastCategory,
+    LossReason,
+    OpportunityStatus,
+    OpportunityType,
+)
+from rapport.revenue.models import (
+    Contract,
+    ContractAmendment,
+    ContractLine,
+    ExchangeRate,
+    Opportunity,
+    OpportunityLine,
+    PipelineStage,
+    Product,
+    ProductFamily,
+)
+from rapport.revenue.rates import CENT, RateTable, company_currency
+from rapport.revenue.services import add_months
 from rapport.stakeholders.choices import DecisionRole, Influence, StakeholderStatus, Stance
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder
 from rapport.users.choices import Role
@@ -541,6 +566,11 @@ def synth_refresh_statistics() -> None:
         Task,
         CadenceRule,
         RelationshipStrength,
+        Contract,
+        ContractLine,
+        ContractAmendment,
+        Opportunity,
+        OpportunityLine,
     ]
     tables = [model._meta.db_table for model in models]
     with connection.cursor() as cursor:
@@ -1243,3 +1273,595 @@ def _copy_value(value: Any) -> str:
             )
         return value
     return str(value)
+
+
+# Revenue ------------------------------------------------------------------------------------
+#
+# Contracts and opportunities are written with ``bulk_create``, not through the services: the
+# services validate and record history row by row, which would take hours for a million rows.
+# The values the services derive are computed here the same way: a line's annual value is its
+# quantity times its unit price to the cent, converted into the company currency at the rate in
+# force on the day the line starts; an opportunity's amount is converted on its close date.
+
+DEFAULT_CONTRACTS_PER_ACCOUNT = 3
+DEFAULT_OPPORTUNITIES_PER_ACCOUNT = 3
+REVENUE_BATCH_SIZE = 1000
+_FOREIGN_SHARE = 0.1  # of the accounts, half in dollars and half in pounds
+_AMENDED_SHARE = 0.1  # of the terms: seats added mid-term
+# The platform edition each tier buys: Essentials, Professional or Enterprise.
+_TIER_EDITION: dict[str, int] = {Tier.STRATEGIC: 2, Tier.KEY: 1, Tier.GROWTH: 1, Tier.MAINTAIN: 0}
+_GROWTH_OUTCOMES = [
+    (OpportunityStatus.OPEN, 50),
+    (OpportunityStatus.WON, 30),
+    (OpportunityStatus.LOST, 20),
+]
+_LOSS_REASONS = [
+    LossReason.PRICE,
+    LossReason.BUDGET,
+    LossReason.COMPETITOR,
+    LossReason.NO_DECISION,
+    LossReason.NO_ADOPTION,
+]
+_CHURN_REASONS = [
+    LossReason.COMPETITOR,
+    LossReason.BUDGET,
+    LossReason.NO_ADOPTION,
+    LossReason.CHAMPION_LEFT,
+    LossReason.ACQUIRED,
+]
+
+
+@dataclass(frozen=True)
+class RevenueProgress:
+    """Where a load of contracts and opportunities stands, after each committed batch."""
+
+    accounts_done: int
+    accounts_total: int
+    contracts: int
+    opportunities: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RevenueResult:
+    """What one load of revenue added."""
+
+    accounts: int
+    contracts: int
+    lines: int
+    amendments: int
+    opportunities: int
+    seconds: float
+
+
+def synth_accounts_without_revenue() -> list[int]:
+    """The synthetic accounts the revenue load has not reached yet (it goes in id order)."""
+    last = Contract.objects.aggregate(last=Max("account_id"))["last"] or 0
+    return list(
+        Account.objects.filter(domain__endswith="." + SYNTH_DOMAIN, pk__gt=last)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def synth_revenue(
+    *,
+    contracts_per_account: int = DEFAULT_CONTRACTS_PER_ACCOUNT,
+    opportunities_per_account: int = DEFAULT_OPPORTUNITIES_PER_ACCOUNT,
+    seed: int = DEFAULT_SEED,
+    batch_size: int = REVENUE_BATCH_SIZE,
+    today: datetime.date | None = None,
+    on_progress: Callable[[RevenueProgress], None] | None = None,
+) -> RevenueResult:
+    """Consecutive yearly terms and their opportunities for the synthetic accounts without any.
+
+    About ``contracts_per_account`` terms each (one to twice that less one), each renewed by a
+    won renewal into the next; the last one live (its renewal open when it ends within the lead
+    time) or, for accounts at the churned stage, lost. Then upsells and cross-sells, open at
+    every stage, won or lost, until an account has about ``opportunities_per_account``.
+    """
+    if contracts_per_account < 1 or opportunities_per_account < 0 or batch_size < 1:
+        raise ValueError("Counts must be positive (and at least one contract an account).")
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    catalogue = synth_catalogue(today=today)
+    table = RateTable()
+    stages = _Stages.load()
+    account_ids = synth_accounts_without_revenue()
+    rng = random.Random(f"{seed}:revenue:{account_ids[0] if account_ids else 0}")
+    _give_today_user_accounts(count=TODAY_USER_ACCOUNTS)
+    totals = dict.fromkeys(("contracts", "lines", "amendments", "opportunities"), 0)
+    done = 0
+    with _bulk_load_pragmas():
+        for start in range(0, len(account_ids), batch_size):
+            batch = account_ids[start : start + batch_size]
+            with transaction.atomic():
+                counts = _RevenueBatch(
+                    catalogue=catalogue, table=table, stages=stages, rng=rng, today=today
+                ).load(
+                    batch,
+                    contracts_per_account=contracts_per_account,
+                    opportunities_per_account=opportunities_per_account,
+                )
+            for key, value in counts.items():
+                totals[key] += value
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(
+                    RevenueProgress(
+                        accounts_done=done,
+                        accounts_total=len(account_ids),
+                        contracts=totals["contracts"],
+                        opportunities=totals["opportunities"],
+                        seconds=time.monotonic() - started,
+                    )
+                )
+    return RevenueResult(accounts=done, seconds=time.monotonic() - started, **totals)
+
+
+def synth_catalogue(*, today: datetime.date) -> list[Product]:
+    """The demo's families and products, and its dollar and pound rates, made once."""
+    families = {family.name: family for family in ProductFamily.objects.all()}
+    missing = [
+        ProductFamily(name=name, position=position, description=description)
+        for position, (name, description, _items) in enumerate(demo_revenue.CATALOGUE, start=1)
+        if name not in families
+    ]
+    ProductFamily.objects.bulk_create(missing)
+    families = {family.name: family for family in ProductFamily.objects.all()}
+    names = set(Product.objects.values_list("name", flat=True))
+    Product.objects.bulk_create(
+        Product(
+            name=name,
+            search_name=search_key(name),
+            code=code,
+            family=families[family_name],
+            list_price=Decimal(price),
+        )
+        for family_name, _description, items in demo_revenue.CATALOGUE
+        for name, code, price, _per_user in items
+        if name not in names
+    )
+    month = today.replace(day=1)
+    ExchangeRate.objects.bulk_create(
+        [
+            ExchangeRate(
+                currency=currency,
+                effective_date=add_months(month, -months_back),
+                rate=Decimal(rate),
+            )
+            for currency, changes in demo_revenue.RATES.items()
+            for months_back, rate in changes
+        ],
+        ignore_conflicts=True,
+    )
+    wanted = [name for _family, _text, items in demo_revenue.CATALOGUE for name, *_rest in items]
+    products = Product.objects.select_related("family").in_bulk(wanted, field_name="name")
+    return [products[name] for name in wanted]
+
+
+@dataclass(frozen=True)
+class _Stages:
+    """The pipeline's open stages, and the ones that close as won and as lost."""
+
+    open: list[PipelineStage]
+    won: PipelineStage
+    lost: PipelineStage
+
+    @classmethod
+    def load(cls) -> _Stages:
+        stages = list(PipelineStage.objects.filter(is_active=True).order_by("position", "id"))
+        by_outcome: dict[str, list[PipelineStage]] = {}
+        for stage in stages:
+            by_outcome.setdefault(stage.outcome, []).append(stage)
+        if set(by_outcome) != set(OpportunityStatus.values):
+            raise ValueError("The pipeline needs an open, a won and a lost stage in use.")
+        return cls(
+            open=by_outcome[OpportunityStatus.OPEN],
+            won=by_outcome[OpportunityStatus.WON][0],
+            lost=by_outcome[OpportunityStatus.LOST][0],
+        )
+
+
+@dataclass
+class _Term:
+    """One contract term being built, with the lines it will hold."""
+
+    contract: Contract
+    lines: list[ContractLine] = field(default_factory=list)
+    amendment: ContractAmendment | None = None
+
+
+class _RevenueBatch:
+    """The contracts, lines, amendments and opportunities of one batch of accounts."""
+
+    def __init__(
+        self,
+        *,
+        catalogue: list[Product],
+        table: RateTable,
+        stages: _Stages,
+        rng: random.Random,
+        today: datetime.date,
+    ) -> None:
+        self.catalogue = catalogue
+        platform = demo_revenue.PLATFORM
+        self.platform = [product for product in catalogue if product.family.name == platform]
+        self.others = [product for product in catalogue if product.family.name != platform]
+        self.table = table
+        self.stages = stages
+        self.rng = rng
+        self.today = today
+        self.counts = dict.fromkeys(("contracts", "lines", "amendments", "opportunities"), 0)
+
+    def load(
+        self, account_ids: list[int], *, contracts_per_account: int, opportunities_per_account: int
+    ) -> dict[str, int]:
+        accounts = list(
+            Account.objects.filter(pk__in=account_ids)
+            .order_by("pk")
+            .values_list("pk", "tier", "employees", "owner_id", "lifecycle_stage")
+        )
+        chains = {
+            pk: self._plan(pk, tier, employees, stage, contracts_per_account)
+            for pk, tier, employees, _owner, stage in accounts
+        }
+        owners = {pk: owner for pk, _tier, _employees, owner, _stage in accounts}
+        self._write_contracts(chains, owners)
+        opportunities: list[tuple[Opportunity, list[OpportunityLine]]] = []
+        for pk, chain in chains.items():
+            renewals = self._renewals(chain, owner=owners[pk])
+            opportunities.extend(renewals)
+            wanted = max(0, opportunities_per_account - len(renewals))
+            opportunities.extend(self._growth(pk, chain, owner=owners[pk], count=wanted))
+        self._write_opportunities(opportunities)
+        return self.counts
+
+    # Contracts ------------------------------------------------------------------------------
+
+    def _plan(
+        self, pk: int, tier: str, employees: int | None, stage: str, mean_terms: int
+    ) -> list[_Term]:
+        """Consecutive yearly terms, the last one live or, for a churned account, ended."""
+        rng = self.rng
+        terms = max(1, round(rng.triangular(1, 2 * mean_terms - 1, mean_terms)))
+        churned = stage == LifecycleStage.CHURNED
+        if churned:
+            last_end = self.today - datetime.timedelta(days=rng.randint(1, 700))
+        else:
+            last_end = self.today + datetime.timedelta(days=rng.randint(0, 364))
+        last_end = _clean_end(last_end)
+        draw = rng.random()
+        currency = (
+            company_currency()
+            if draw >= _FOREIGN_SHARE
+            else "USD"
+            if draw < _FOREIGN_SHARE / 2
+            else "GBP"
+        )
+        first_start = add_months(last_end + datetime.timedelta(days=1), -12 * terms)
+        # The rates begin three years back: no older term in a foreign currency.
+        while (
+            terms > 1
+            and currency != company_currency()
+            and first_start < self.today - datetime.timedelta(days=3 * 365)
+        ):
+            terms -= 1
+            first_start = add_months(last_end + datetime.timedelta(days=1), -12 * terms)
+        seats = max(10, round((employees or 200) ** 0.75 * rng.uniform(0.3, 0.55) / 5) * 5)
+        holdings = [
+            (self.platform[min(len(self.platform) - 1, _TIER_EDITION.get(tier, 1))], Decimal(seats))
+        ]
+        for product in rng.sample(self.others, k=rng.choice((0, 1, 1, 2))):
+            quantity = Decimal(max(5, seats // 2)) if demo_revenue.per_user(product) else Decimal(1)
+            holdings.append((product, quantity))
+        discount = Decimal(str(round(rng.uniform(0, 0.15), 2)))
+        rate = self.table.rate(currency, first_start) or Decimal(1)
+        prices = {
+            product.pk: (product.list_price * (1 - discount) / rate).quantize(Decimal(1))
+            for product, _quantity in holdings
+        }
+        chain: list[_Term] = []
+        start = first_start
+        for number in range(terms):
+            end = add_months(start, 12) - datetime.timedelta(days=1)
+            last = number == terms - 1
+            contract = Contract(
+                account_id=pk,
+                reference=f"SYN-{pk}",
+                currency=currency,
+                start_date=start,
+                end_date=end,
+                status=(
+                    ContractStatus.RENEWED
+                    if not last
+                    else ContractStatus.CHURNED
+                    if churned
+                    else ContractStatus.ACTIVE
+                ),
+                churn_reason=rng.choice(_CHURN_REASONS) if last and churned else "",
+            )
+            term = _Term(contract)
+            for product, quantity in holdings:
+                term.lines.append(
+                    self._line(contract, product, quantity, prices[product.pk], start, end)
+                )
+            if rng.random() < _AMENDED_SHARE and (min(end, self.today) - start).days > 60:
+                self._amend(term, rng.randint(30, (min(end, self.today) - start).days - 1))
+            chain.append(term)
+            # The next term: the yearly price review, often more seats, sometimes fewer.
+            holdings = [
+                (line.product, line.quantity) for line in term.lines if line.end_date == end
+            ]
+            factor = rng.choices(
+                (1.0, rng.uniform(1.1, 1.4), rng.uniform(0.75, 0.9)), (40, 50, 10)
+            )[0]
+            holdings = [
+                (
+                    product,
+                    max(Decimal(1), (quantity * Decimal(str(factor))).quantize(Decimal(1)))
+                    if demo_revenue.per_user(product)
+                    else quantity,
+                )
+                for product, quantity in holdings
+            ]
+            prices = {
+                pk_: (price * Decimal("1.03")).quantize(CENT) for pk_, price in prices.items()
+            }
+            start = end + datetime.timedelta(days=1)
+        return chain
+
+    def _line(
+        self,
+        contract: Contract,
+        product: Product,
+        quantity: Decimal,
+        price: Decimal,
+        start: datetime.date,
+        end: datetime.date,
+    ) -> ContractLine:
+        value = (quantity * price).quantize(CENT)
+        return ContractLine(
+            contract=contract,
+            product=product,
+            quantity=quantity,
+            unit_price=price,
+            annual_value=value,
+            annual_value_company=self.table.convert(value, contract.currency, start),
+            start_date=start,
+            end_date=end,
+        )
+
+    def _amend(self, term: _Term, offset_days: int) -> None:
+        """Seats added mid-term: the seat line ends the day before, a larger one takes over."""
+        contract = term.contract
+        day = contract.start_date + datetime.timedelta(days=offset_days)
+        seats = term.lines[0]
+        term.amendment = ContractAmendment(
+            contract=contract, effective_date=day, reason="More seats for a new team."
+        )
+        extra = max(Decimal(5), (seats.quantity * Decimal("0.2")).quantize(Decimal(1)))
+        successor = self._line(
+            contract, seats.product, seats.quantity + extra, seats.unit_price, day, seats.end_date
+        )
+        seats.end_date = day - datetime.timedelta(days=1)
+        term.lines.append(successor)
+
+    def _write_contracts(
+        self, chains: dict[int, list[_Term]], owners: Mapping[int, int | None]
+    ) -> None:
+        """Term after term, so that each term can point at the one it renews."""
+        depth = max((len(chain) for chain in chains.values()), default=0)
+        for generation in range(depth):
+            terms = [chain[generation] for chain in chains.values() if len(chain) > generation]
+            for term in terms:
+                term.contract.created_by_id = owners[term.contract.account_id]
+                if generation:
+                    previous = chains[term.contract.account_id][generation - 1].contract
+                    term.contract.previous_id = previous.pk
+            Contract.objects.bulk_create([term.contract for term in terms])
+            amended = [term for term in terms if term.amendment is not None]
+            for term in amended:
+                assert term.amendment is not None
+                term.amendment.contract_id = term.contract.pk
+            ContractAmendment.objects.bulk_create(
+                [term.amendment for term in amended if term.amendment]
+            )
+            lines = []
+            for term in terms:
+                for number, line in enumerate(term.lines):
+                    line.contract_id = term.contract.pk
+                    if term.amendment is not None:
+                        if number == 0:
+                            line.ended_by_id = term.amendment.pk
+                        elif number == len(term.lines) - 1:
+                            line.amendment_id = term.amendment.pk
+                    lines.append(line)
+            ContractLine.objects.bulk_create(lines)
+            self.counts["contracts"] += len(terms)
+            self.counts["lines"] += len(lines)
+            self.counts["amendments"] += len(amended)
+
+    # Opportunities --------------------------------------------------------------------------
+
+    def _renewals(
+        self, chain: list[_Term], *, owner: int | None
+    ) -> list[tuple[Opportunity, list[OpportunityLine]]]:
+        """A won renewal for each renewed term, the last one lost or open as its end nears."""
+        rng = self.rng
+        made = []
+        for number, term in enumerate(chain):
+            contract = term.contract
+            following = chain[number + 1] if number + 1 < len(chain) else None
+            in_force = [line for line in term.lines if line.end_date == contract.end_date]
+            if following is not None:
+                lines = [
+                    line
+                    for line in following.lines
+                    if line.start_date == following.contract.start_date
+                ]
+                closed_on = min(
+                    self.today, contract.end_date - datetime.timedelta(days=rng.randint(0, 30))
+                )
+                opportunity = self._opportunity(
+                    contract.account_id,
+                    OpportunityType.RENEWAL,
+                    OpportunityStatus.WON,
+                    close_date=closed_on,
+                    owner=owner,
+                    currency=contract.currency,
+                    lines=lines,
+                )
+                opportunity.next_contract_id = following.contract.pk
+            elif contract.status == ContractStatus.CHURNED:
+                closed_on = min(
+                    self.today, contract.end_date - datetime.timedelta(days=rng.randint(0, 20))
+                )
+                lines = in_force
+                opportunity = self._opportunity(
+                    contract.account_id,
+                    OpportunityType.RENEWAL,
+                    OpportunityStatus.LOST,
+                    close_date=closed_on,
+                    owner=owner,
+                    currency=contract.currency,
+                    lines=lines,
+                )
+                opportunity.loss_reason = contract.churn_reason
+            elif (contract.end_date - self.today).days <= settings.RAPPORT_RENEWAL_LEAD_DAYS:
+                lines = in_force
+                opportunity = self._opportunity(
+                    contract.account_id,
+                    OpportunityType.RENEWAL,
+                    OpportunityStatus.OPEN,
+                    close_date=contract.end_date,
+                    owner=owner,
+                    currency=contract.currency,
+                    lines=lines,
+                )
+            else:
+                continue
+            opportunity.contract_id = contract.pk
+            opportunity.name = f"Renewal {(contract.end_date + datetime.timedelta(days=1)).year}"
+            made.append((opportunity, self._opportunity_lines(lines)))
+        return made
+
+    def _growth(
+        self, pk: int, chain: list[_Term], *, owner: int | None, count: int
+    ) -> list[tuple[Opportunity, list[OpportunityLine]]]:
+        """Upsells (more seats) and cross-sells (a family the account does not hold)."""
+        rng = self.rng
+        made = []
+        last = chain[-1].contract
+        held = {line.product.family_id for line in chain[-1].lines}
+        missing = [product for product in self.others if product.family_id not in held]
+        outcomes, weights = zip(*_GROWTH_OUTCOMES, strict=True)
+        for _number in range(count):
+            status = rng.choices(outcomes, weights)[0]
+            if status == OpportunityStatus.OPEN:
+                close_date = self.today + datetime.timedelta(days=rng.randint(7, 180))
+            else:
+                close_date = self.today - datetime.timedelta(days=rng.randint(1, 700))
+            if missing and rng.random() < 0.45:
+                product = rng.choice(missing)
+                kind = OpportunityType.CROSS_SELL
+                quantity = (
+                    Decimal(max(5, int(chain[-1].lines[0].quantity) // 2))
+                    if demo_revenue.per_user(product)
+                    else Decimal(1)
+                )
+                rate = self.table.rate(last.currency, close_date) or Decimal(1)
+                price = (product.list_price * Decimal("0.95") / rate).quantize(Decimal(1))
+            else:
+                seats = chain[-1].lines[0]
+                product, kind, price = seats.product, OpportunityType.UPSELL, seats.unit_price
+                quantity = max(Decimal(5), (seats.quantity * Decimal("0.2")).quantize(Decimal(1)))
+            line = OpportunityLine(product=product, quantity=quantity, unit_price=price)
+            opportunity = self._opportunity(
+                pk,
+                kind,
+                status,
+                close_date=close_date,
+                owner=owner,
+                currency=last.currency,
+                lines=[line],
+            )
+            opportunity.name = f"{OpportunityType(kind).label}: {product.name}"
+            if status == OpportunityStatus.OPEN:
+                opportunity.next_step = "Send the proposal"
+                if rng.random() < 0.2:
+                    opportunity.risk_note = "Budget under review."
+            elif status == OpportunityStatus.LOST:
+                opportunity.loss_reason = rng.choice(_LOSS_REASONS)
+            made.append((opportunity, [line]))
+        return made
+
+    def _opportunity(
+        self,
+        account_id: int,
+        kind: str,
+        status: str,
+        *,
+        close_date: datetime.date,
+        owner: int | None,
+        currency: str,
+        lines: Sequence[ContractLine | OpportunityLine],
+    ) -> Opportunity:
+        if status == OpportunityStatus.OPEN:
+            stage = self.rng.choice(self.stages.open)
+        else:
+            stage = self.stages.won if status == OpportunityStatus.WON else self.stages.lost
+        amount = sum(
+            ((line.quantity * line.unit_price).quantize(CENT) for line in lines), Decimal(0)
+        )
+        return Opportunity(
+            account_id=account_id,
+            type=kind,
+            stage=stage,
+            status=status,
+            probability=stage.probability
+            if status == OpportunityStatus.OPEN
+            else 100
+            if status == OpportunityStatus.WON
+            else 0,
+            forecast_category=ForecastCategory.OMITTED
+            if status == OpportunityStatus.LOST
+            else stage.forecast_category,
+            currency=currency,
+            amount=amount,
+            amount_company=self.table.convert(amount, currency, close_date),
+            close_date=close_date,
+            closed_on=None if status == OpportunityStatus.OPEN else close_date,
+            owner_id=owner,
+            created_by_id=owner,
+        )
+
+    @staticmethod
+    def _opportunity_lines(lines: Sequence[ContractLine]) -> list[OpportunityLine]:
+        return [
+            OpportunityLine(
+                product=line.product, quantity=line.quantity, unit_price=line.unit_price
+            )
+            for line in lines
+        ]
+
+    def _write_opportunities(
+        self, opportunities: list[tuple[Opportunity, list[OpportunityLine]]]
+    ) -> None:
+        Opportunity.objects.bulk_create([opportunity for opportunity, _lines in opportunities])
+        lines = []
+        for opportunity, rows in opportunities:
+            for line in rows:
+                line.opportunity_id = opportunity.pk
+                lines.append(line)
+        OpportunityLine.objects.bulk_create(lines)
+        self.counts["opportunities"] += len(opportunities)
+
+
+def _clean_end(day: datetime.date) -> datetime.date:
+    """A last day whose next day exists every year (no term starts on 29 February)."""
+    while (day + datetime.timedelta(days=1)).month == 2 and (
+        day + datetime.timedelta(days=1)
+    ).day == 29:
+        day -= datetime.timedelta(days=1)
+    return day

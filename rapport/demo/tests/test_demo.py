@@ -77,11 +77,18 @@ def test_demo_is_complete_and_idempotent() -> None:
     check_roadmaps()
     journeys = roadmap_counts()
 
+    # Contracts, renewals, the pipeline and the retention they make.
+    from rapport.demo.tests.test_demo_revenue import check_revenue, revenue_counts
+
+    check_revenue()
+    money = revenue_counts()
+
     again = StringIO()
     call_command("demo", stdout=again)
     assert "nothing changed" in again.getvalue()
     assert communications == communication_counts()
     assert journeys == roadmap_counts()
+    assert money == revenue_counts()
     assert counts == (
         User.objects.count(),
         Account.objects.count(),

@@ -67,9 +67,10 @@ def check_roadmaps() -> None:
     )
     assert support.exists()
     assert not support.exclude(completed_by__email="omar@rapport.demo").exists()
-    # Renewals count back from the contract's end.
+    # Renewals count back from the contract's end: two started by hand, and those the nightly
+    # job started for the other contracts ending within its lead time.
     renewals = Roadmap.objects.filter(kind=PlaybookKind.RENEWAL)
-    assert renewals.count() == 2
+    assert renewals.count() >= 2
     assert not renewals.filter(reference_date__isnull=True).exists()
     # Two handoffs to Marc: one waiting for him, one he acknowledged; both started onboarding.
     pending = handoffs.handoffs_waiting_for(user=marc)

@@ -17,17 +17,20 @@ class Command(BaseCommand):
         result = demo_load()
         if result.created:
             self.stdout.write(self.style.SUCCESS("Demo company loaded."))
-        elif result.communications_added or result.roadmaps_added:
+        elif result.communications_added or result.roadmaps_added or result.revenue_added:
             if result.communications_added:
                 self.stdout.write(self.style.SUCCESS("Demo communications added."))
             if result.roadmaps_added:
                 self.stdout.write(self.style.SUCCESS("Demo roadmaps and handoffs added."))
+            if result.revenue_added:
+                self.stdout.write(self.style.SUCCESS("Demo contracts and opportunities added."))
         else:
             self.stdout.write("Demo company already loaded; nothing changed.")
         self.stdout.write(
             f"{result.accounts} accounts, {result.stakeholders} stakeholders, "
             f"{result.touchpoints} touchpoints, {result.roadmaps} roadmaps."
         )
+        self.stdout.write(f"{result.contracts} contracts, {result.opportunities} opportunities.")
         self.stdout.write(f"Sign in with any of these (password: {DEMO_PASSWORD}):")
         for email, role in result.users:
             self.stdout.write(f"  {email:<24} {role.replace('_', ' ')}")
