@@ -77,7 +77,7 @@ from rapport.revenue.models import (
     ProductFamily,
 )
 from rapport.revenue.rates import CENT, RateTable, company_currency
-from rapport.revenue.services import add_months
+from rapport.revenue.services import add_months, cents
 from rapport.stakeholders.choices import DecisionRole, Influence, StakeholderStatus, Stance
 from rapport.stakeholders.models import RelationshipOwner, Stakeholder
 from rapport.users.choices import Role
@@ -1621,13 +1621,16 @@ class _RevenueBatch:
         end: datetime.date,
     ) -> ContractLine:
         value = (quantity * price).quantize(CENT)
+        company_value = self.table.convert(value, contract.currency, start)
         return ContractLine(
             contract=contract,
+            account_id=contract.account_id,
             product=product,
             quantity=quantity,
             unit_price=price,
             annual_value=value,
-            annual_value_company=self.table.convert(value, contract.currency, start),
+            annual_value_company=company_value,
+            annual_cents=cents(company_value),
             start_date=start,
             end_date=end,
         )

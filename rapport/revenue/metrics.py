@@ -42,11 +42,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Round, TruncMonth
+from django.db.models.functions import TruncMonth
 
 from rapport.revenue.choices import ContractStatus, ForecastCategory, OpportunityStatus
 from rapport.revenue.choices import OpportunityType as Type
-from rapport.revenue.models import ContractLine, Opportunity
+from rapport.revenue.models import Contract, ContractLine, Opportunity
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -104,9 +104,14 @@ def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
 
 
 def counting_lines(filters: MetricsFilter = EVERYTHING) -> QuerySet[ContractLine]:
-    """The lines that make revenue: those of contracts that were not cancelled."""
-    return ContractLine.objects.exclude(contract__status=ContractStatus.CANCELLED).filter(
-        **filters.account_filters("contract__account__")
+    """The lines that make revenue: those of contracts that were not cancelled.
+
+    Cancelled contracts are few: leaving them out by a subquery spares the whole book's lines
+    a join with the contracts.
+    """
+    cancelled = Contract.objects.filter(status=ContractStatus.CANCELLED).values("pk")
+    return ContractLine.objects.exclude(contract_id__in=cancelled).filter(
+        **filters.account_filters("account__")
     )
 
 
@@ -129,8 +134,8 @@ def arr_by_account(*, account_ids: Sequence[int], day: datetime.date) -> dict[in
     """Each account's ARR on a day (accounts with none are left out)."""
     rows = (
         counting_lines()
-        .filter(contract__account_id__in=account_ids, start_date__lte=day, end_date__gte=day)
-        .values_list("contract__account_id")
+        .filter(account_id__in=account_ids, start_date__lte=day, end_date__gte=day)
+        .values_list("account_id")
         .annotate(total=Sum("annual_value_company"))
     )
     return {account_id: money(total) for account_id, total in rows}
@@ -147,10 +152,16 @@ def _arr_on(day: datetime.date) -> Sum:
     )
 
 
-def _cents_on(day: datetime.date) -> Cast:
-    """An account's ARR on a day in whole cents: the bridge then compares integers, exactly on
-    both engines (SQLite adds decimals as binary floats)."""
-    return Cast(Round(_arr_on(day) * 100), BigIntegerField())
+def _cents_on(day: datetime.date) -> Sum:
+    """An account's ARR on a day in whole cents: the bridge then adds and compares integers,
+    exactly on both engines (SQLite adds decimals as binary floats) and faster."""
+    return Sum(
+        Case(
+            When(start_date__lte=day, end_date__gte=day, then="annual_cents"),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        )
+    )
 
 
 def arr_series(
@@ -275,7 +286,7 @@ def retention(
     inner = (
         counting_lines(filters)
         .filter(start_date__lte=days[-1])
-        .values("contract__account_id")
+        .values("account_id")
         .annotate(**columns)
         .order_by()
     )

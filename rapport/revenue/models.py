@@ -8,8 +8,9 @@ chain of rows that never overlap.
 
 Every figure is kept in the contract's (or the opportunity's) own currency and, beside it, in the
 company currency (``settings.RAPPORT_CURRENCY``), converted at the rate in force on the day the
-line starts (the opportunity's close date). Reports add the company-currency figures, so a change
-of exchange rate never shows up as expansion or contraction. See docs/revenue-metrics.md.
+line starts (the opportunity's close date). Reports add the company-currency figures, so an
+exchange rate moving on its own changes no figure: only a new term or an amendment, converted
+on its own day, brings the new rate in. See docs/revenue-metrics.md.
 """
 
 from __future__ import annotations
@@ -295,6 +296,16 @@ class ContractLine(TimeStampedModel):
     contract = models.ForeignKey(
         Contract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="lines"
     )
+    # The contract's account, copied: the retention figures group a whole book's lines by
+    # account without joining the contracts (a contract never changes account).
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
     )
@@ -311,6 +322,9 @@ class ContractLine(TimeStampedModel):
     annual_value_company = models.DecimalField(
         _("annual value in the company currency"), max_digits=16, decimal_places=2, editable=False
     )
+    # The same in whole cents: integers add up exactly and fast on both engines (SQLite would
+    # add the decimals above as binary floats), which the retention figures rely on.
+    annual_cents = models.BigIntegerField(editable=False, default=0)
     start_date = models.DateField(_("from"))
     end_date = models.DateField(_("until"))
     amendment = models.ForeignKey(
@@ -338,6 +352,7 @@ class ContractLine(TimeStampedModel):
         verbose_name_plural = _("contract lines")
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["contract", "start_date"], name="contractline_contract_start"),
+            models.Index(fields=["account", "end_date"], name="contractline_account_end"),
             models.Index(fields=["product", "end_date"], name="contractline_product_end"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -501,6 +516,11 @@ class Opportunity(VersionedModel):
             models.Index(fields=["account", "status"], name="opportunity_account_status"),
             models.Index(fields=["owner", "status", "close_date"], name="opportunity_owner"),
             models.Index(fields=["stage", "close_date"], name="opportunity_stage_close"),
+            # The board's column totals read the open opportunities from this index alone.
+            models.Index(
+                fields=["status", "stage", "amount_company", "probability"],
+                name="opportunity_board_totals",
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(

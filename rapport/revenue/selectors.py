@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     DecimalField,
@@ -136,8 +137,9 @@ def contract_detail(*, pk: int) -> Contract:
 
 # Opportunities ----------------------------------------------------------------------------
 
-# The board draws at most this many cards a column; the rest are a link to the filtered list.
-BOARD_CARDS_PER_COLUMN = 50
+# The board draws at most this many cards a column (a screen shows about ten; drawing cards is
+# most of the page's time); the rest are a link to the filtered list.
+BOARD_CARDS_PER_COLUMN = 30
 # The renewals page lists at most this many renewals a month; the rest are a link to the list.
 RENEWALS_PER_MONTH = 25
 # The decision roles whose holders must agree to a renewal or an expansion.
@@ -252,16 +254,24 @@ class Board:
 def opportunity_board(
     *, user: User, filters: OpportunityFilter, per_column: int | None = None
 ) -> Board:
-    """The open opportunities by stage, in three queries whatever the size of the book.
+    """The open opportunities by stage: two queries, then one for the cards of each column.
+
+    A column with nothing to show costs no query: the figures have already counted it empty.
 
     A stage no longer in use still gets a column while opportunities sit at it, so none of them
     drops out of sight.
     """
     rows = filters.apply(Opportunity.objects.filter(status=OpportunityStatus.OPEN), user_id=user.pk)
+    # Grouped by ``stage_id + 0`` rather than the column: given the column, SQLite walks the
+    # whole table in (stage, close_date) index order to spare itself a sort, reading every won
+    # and lost opportunity as well (350 ms on 312,000 of them); given an expression, it reads
+    # only the open ones from the (status, close_date) index (100 ms). PostgreSQL plans the two
+    # the same.
     figures = {
-        row["stage_id"]: row
+        row["stage_key"]: row
         for row in rows.order_by()
-        .values("stage_id")
+        .annotate(stage_key=ExpressionWrapper(F("stage_id") + 0, output_field=BigIntegerField()))
+        .values("stage_key")
         .annotate(
             count=Count("id"),
             amount=Sum("amount_company"),
@@ -271,8 +281,8 @@ def opportunity_board(
         )
     }
     stages = list(PipelineStage.objects.order_by("position", "id"))
-    columns = {
-        stage.pk: BoardColumn(
+    columns = [
+        BoardColumn(
             stage=stage,
             count=figures.get(stage.pk, {}).get("count", 0),
             amount=money(figures.get(stage.pk, {}).get("amount")),
@@ -280,27 +290,20 @@ def opportunity_board(
         )
         for stage in stages
         if stage.is_open and (stage.is_active or stage.pk in figures)
-    }
-    if figures:
-        cards = (
-            rows.select_related("account", "owner")
-            .annotate(
-                place=Window(
-                    RowNumber(),
-                    partition_by=[F("stage_id")],
-                    order_by=[F("close_date").asc(), F("id").asc()],
-                )
+    ]
+    # One slice per column rather than one query numbering every open opportunity by stage:
+    # each walks the (stage, close_date) index and stops at the column's size, so a column
+    # costs the same whether the stage holds ten opportunities or a hundred thousand. An empty
+    # column is skipped, which also spares a filtered board walking a stage that has no match.
+    cards = rows.select_related("account", "owner").order_by("close_date", "id")
+    for column in columns:
+        if column.count:
+            column.cards = list(
+                cards.filter(stage_id=column.stage.pk)[: per_column or BOARD_CARDS_PER_COLUMN]
             )
-            .filter(place__lte=per_column or BOARD_CARDS_PER_COLUMN)
-            .order_by("close_date", "id")
-        )
-        for card in cards:
-            column = columns.get(card.stage_id)
-            if column is not None:
-                column.cards.append(card)
     closing = [stage for stage in stages if stage.is_active and not stage.is_open]
     return Board(
-        columns=list(columns.values()),
+        columns=columns,
         won_stage=next((s for s in closing if s.outcome == OpportunityStatus.WON), None),
         lost_stage=next((s for s in closing if s.outcome == OpportunityStatus.LOST), None),
     )
@@ -680,8 +683,8 @@ def owned_families(
     """(account, family) pairs with a line in force on the day, and that family's ARR there."""
     rows = (
         counting_lines()
-        .filter(contract__account_id__in=account_ids, start_date__lte=day, end_date__gte=day)
-        .values_list("contract__account_id", "product__family_id")
+        .filter(account_id__in=account_ids, start_date__lte=day, end_date__gte=day)
+        .values_list("account_id", "product__family_id")
         .annotate(arr=Sum("annual_value_company"))
         .order_by()
     )
@@ -887,7 +890,7 @@ def account_arr_series(
     }
     totals = (
         counting_lines()
-        .filter(contract__account=account, start_date__lte=max(days), end_date__gte=min(days))
+        .filter(account=account, start_date__lte=max(days), end_date__gte=min(days))
         .aggregate(**columns)
     )
     return [(day, money(totals[f"arr_{index}"])) for index, day in enumerate(days)]

@@ -49,6 +49,11 @@ from rapport.users.models import User
 ONE_DAY = datetime.timedelta(days=1)
 
 
+def cents(value: Decimal) -> int:
+    """A company-currency figure in whole cents (it is already rounded to the cent)."""
+    return int((value * 100).to_integral_value())
+
+
 def _save_new(instance: Any, *, acting_user: User | None) -> None:
     instance.full_clean()
     instance._history_user = acting_user
@@ -169,7 +174,9 @@ def reconvert(*, currency: str, acting_user: User | None) -> int:
     for line in lines.iterator(chunk_size=2000):
         value = table.convert(line.annual_value, currency, line.start_date, field="rate")
         if value != line.annual_value_company:
-            ContractLine.objects.filter(pk=line.pk).update(annual_value_company=value)
+            ContractLine.objects.filter(pk=line.pk).update(
+                annual_value_company=value, annual_cents=cents(value)
+            )
             changed += 1
     for opportunity in Opportunity.objects.filter(currency=currency).iterator(chunk_size=2000):
         value = table.convert(opportunity.amount, currency, opportunity.close_date, field="rate")
@@ -352,6 +359,7 @@ def _new_lines(
     return [
         ContractLine(
             contract=contract,
+            account_id=contract.account_id,
             product=spec["product"],
             quantity=Decimal(str(spec["quantity"])),
             unit_price=Decimal(str(spec["unit_price"])),
@@ -377,6 +385,7 @@ def _save_lines(
         line.annual_value_company = table.convert(
             line.annual_value, contract.currency, line.start_date
         )
+        line.annual_cents = cents(line.annual_value_company)
     saved = [line for line in contract.lines.all() if line.pk not in {row.pk for row in lines}]
     problems = _overlaps([*saved, *lines])
     if problems:
