@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from rapport.accounts.filters import AccountFilter
 from rapport.accounts.models import Account, TeamMember
 from rapport.core.db import prefix_q
 from rapport.core.text import search_key
 from rapport.users.models import User
+from rapport.users.rules import is_manager_of_the_book
 
 
 def account_list(*, user: User, filters: AccountFilter) -> QuerySet[Account]:
@@ -73,3 +75,28 @@ def account_people_preview(*, account: Account, limit: int = 12) -> list[Any]:
     # Reached through the reverse relation: the stakeholders app sits above accounts.
     people = account.stakeholders.select_related("reports_to")
     return list(people.order_by(F("reports_to").asc(nulls_first=True), "search_last_name")[:limit])
+
+
+def mark_editable(*, user: User, records: Sequence[Any]) -> None:
+    """Set ``can_change`` on each record of a list (anything with an ``account_id``) to whether
+    the user may edit its account, in at most one query for the list.
+
+    Mirrors ``accounts.rules.can_edit_account``, whose team test would otherwise run a query
+    for every row.
+    """
+    may_write = bool(user.is_authenticated and user.is_active and not user.is_read_only)
+    if not may_write or is_manager_of_the_book.test(user):
+        for record in records:
+            record.can_change = may_write
+        return
+    wanted = {record.account_id for record in records}
+    editable: set[int] = set()
+    if wanted:
+        teams = TeamMember.objects.current().filter(user=user).values("account_id")
+        editable = set(
+            Account.objects.filter(Q(owner=user) | Q(pk__in=teams), pk__in=wanted).values_list(
+                "pk", flat=True
+            )
+        )
+    for record in records:
+        record.can_change = record.account_id in editable

@@ -129,3 +129,12 @@ def nulls_to_blanks(data: dict[str, Any], model: type[Model]) -> dict[str, Any]:
         if isinstance(model_field, CharField | TextField) and not model_field.null:
             cleaned[name] = ""
     return cleaned
+
+
+def no_nulls(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    """A null sent for a field that cannot be empty is refused, not taken as "unchanged"."""
+    errors = {name: [_("This field cannot be empty.")] for name in names if name in data}
+    errors = {name: message for name, message in errors.items() if data[name] is None}
+    if errors:
+        raise ValidationError(errors)
+    return data

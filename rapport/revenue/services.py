@@ -79,6 +79,11 @@ def next_term_dates(contract: Contract) -> tuple[datetime.date, datetime.date]:
     return start, start + datetime.timedelta(days=contract.term_days - 1)
 
 
+def _next_position(model: type[ProductFamily] | type[PipelineStage]) -> int:
+    """The position after the last one, for a row added at the end of an ordered list."""
+    return int(model.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+
+
 # Catalogue --------------------------------------------------------------------------------
 
 PRODUCT_FIELDS = ("name", "code", "family", "list_price", "is_active", "description")
@@ -90,7 +95,7 @@ def product_family_create(*, acting_user: User, data: Mapping[str, Any]) -> Prod
     require_permission(acting_user, "revenue.change_catalogue")
     family = ProductFamily()
     if "position" not in data:
-        family.position = (ProductFamily.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+        family.position = _next_position(ProductFamily)
     apply_fields(family, data, FAMILY_FIELDS)
     _save_new(family, acting_user=acting_user)
     return family
@@ -169,20 +174,29 @@ def reconvert(*, currency: str, acting_user: User | None) -> int:
     rate any more.
     """
     table = RateTable([currency])
-    changed = 0
-    lines = ContractLine.objects.filter(contract__currency=currency).select_related("contract")
+    lines = ContractLine.objects.filter(contract__currency=currency).only(
+        "annual_value", "annual_value_company", "start_date"
+    )
+    changed_lines = []
     for line in lines.iterator(chunk_size=2000):
         value = table.convert(line.annual_value, currency, line.start_date, field="rate")
         if value != line.annual_value_company:
-            ContractLine.objects.filter(pk=line.pk).update(
-                annual_value_company=value, annual_cents=cents(value)
-            )
-            changed += 1
-    for opportunity in Opportunity.objects.filter(currency=currency).iterator(chunk_size=2000):
+            line.annual_value_company, line.annual_cents = value, cents(value)
+            changed_lines.append(line)
+    ContractLine.objects.bulk_update(
+        changed_lines, ["annual_value_company", "annual_cents"], batch_size=1000
+    )
+    opportunities = Opportunity.objects.filter(currency=currency).only(
+        "amount", "amount_company", "close_date"
+    )
+    changed_opportunities = []
+    for opportunity in opportunities.iterator(chunk_size=2000):
         value = table.convert(opportunity.amount, currency, opportunity.close_date, field="rate")
         if value != opportunity.amount_company:
-            Opportunity.objects.filter(pk=opportunity.pk).update(amount_company=value)
-            changed += 1
+            opportunity.amount_company = value
+            changed_opportunities.append(opportunity)
+    Opportunity.objects.bulk_update(changed_opportunities, ["amount_company"], batch_size=1000)
+    changed = len(changed_lines) + len(changed_opportunities)
     return changed
 
 
@@ -223,7 +237,7 @@ def stage_create(*, acting_user: User, data: Mapping[str, Any]) -> PipelineStage
     require_permission(acting_user, "revenue.change_catalogue")
     stage = PipelineStage()
     if "position" not in data:
-        stage.position = (PipelineStage.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+        stage.position = _next_position(PipelineStage)
     apply_fields(stage, data, STAGE_FIELDS)
     _save_new(stage, acting_user=acting_user)
     return stage

@@ -33,6 +33,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from rapport.accounts import selectors as accounts_selectors
 from rapport.accounts import services as accounts
 from rapport.accounts.choices import TeamRole
 from rapport.accounts.models import Account, TeamMember
@@ -560,19 +561,4 @@ def mark_changeable_commitments(*, user: User, commitments: Sequence[Commitment]
     Mirrors ``roadmaps.change_commitments`` (whoever may edit the account), whose team test
     would otherwise run a query for every row.
     """
-    may_write = user.is_authenticated and user.is_active and not user.is_read_only
-    if not may_write or is_manager_of_the_book.test(user):
-        for commitment in commitments:
-            commitment.can_change = may_write  # type: ignore[attr-defined]
-        return
-    wanted = {commitment.account_id for commitment in commitments}
-    editable: set[int] = set()
-    if wanted:
-        teams = TeamMember.objects.current().filter(user=user).values("account_id")
-        editable = set(
-            Account.objects.filter(Q(owner=user) | Q(pk__in=teams), pk__in=wanted).values_list(
-                "pk", flat=True
-            )
-        )
-    for commitment in commitments:
-        commitment.can_change = commitment.account_id in editable  # type: ignore[attr-defined]
+    accounts_selectors.mark_editable(user=user, records=commitments)

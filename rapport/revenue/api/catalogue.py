@@ -22,6 +22,7 @@ from rapport.core.api import (
     Page,
     PageQuery,
     RecordId,
+    no_nulls,
     nulls_to_blanks,
     page_of,
     resolve_references,
@@ -34,7 +35,6 @@ from rapport.revenue.api.schemas import (
     Price,
     RateText,
     acting_user,
-    no_nulls,
 )
 from rapport.revenue.choices import ForecastCategory, OpportunityStatus
 from rapport.revenue.filters import ProductFilter

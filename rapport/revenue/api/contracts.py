@@ -26,6 +26,7 @@ from rapport.core.api import (
     Page,
     PageQuery,
     RecordId,
+    no_nulls,
     nulls_to_blanks,
     page_of,
     resolve_references,
@@ -42,7 +43,6 @@ from rapport.revenue.api.schemas import (
     acting_user,
     check_term,
     line_specs,
-    no_nulls,
     without_nones,
 )
 from rapport.revenue.choices import ContractStatus, LossReason, OpportunityType

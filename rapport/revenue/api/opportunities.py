@@ -23,6 +23,7 @@ from rapport.core.api import (
     Page,
     PageQuery,
     RecordId,
+    no_nulls,
     nulls_to_blanks,
     page_of,
     resolve_references,
@@ -38,7 +39,6 @@ from rapport.revenue.api.schemas import (
     VersionIn,
     acting_user,
     line_specs,
-    no_nulls,
     without_nones,
 )
 from rapport.revenue.choices import (

@@ -57,15 +57,6 @@ def acting_user(request: HttpRequest) -> User:
     return user
 
 
-def no_nulls(data: dict[str, Any], *names: str) -> dict[str, Any]:
-    """A null sent for a field that cannot be empty is refused, not taken as "unchanged"."""
-    errors = {name: [_("This field cannot be empty.")] for name in names if name in data}
-    errors = {name: message for name, message in errors.items() if data[name] is None}
-    if errors:
-        raise ValidationError(errors)
-    return data
-
-
 def without_nones(data: dict[str, Any], *names: str) -> dict[str, Any]:
     """Leave out the optional fields not given, so the service's defaults apply."""
     return {key: value for key, value in data.items() if not (key in names and value is None)}

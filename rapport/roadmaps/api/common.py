@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from pydantic import Field
 
 from rapport.communications.digest import local_now
@@ -35,12 +33,3 @@ class VersionQuery(InputSchema):
     version: int | None = Field(
         default=None, ge=1, description="Refuse the change if the record changed since."
     )
-
-
-def no_nulls(data: dict[str, Any], *names: str) -> dict[str, Any]:
-    """A null sent for a field that cannot be empty is refused, not taken as "unchanged"."""
-    errors = {name: [_("This field cannot be empty.")] for name in names if name in data}
-    errors = {name: message for name, message in errors.items() if data[name] is None}
-    if errors:
-        raise ValidationError(errors)
-    return data

@@ -22,6 +22,7 @@ from rapport.core.api import (
     Page,
     PageQuery,
     RecordId,
+    no_nulls,
     nulls_to_blanks,
     page_of,
     resolve_references,
@@ -30,7 +31,6 @@ from rapport.roadmaps import handoffs, services
 from rapport.roadmaps.api.common import (
     VersionQuery,
     acting_user,
-    no_nulls,
     reader_today,
     today_of,
 )

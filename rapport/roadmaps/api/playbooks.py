@@ -19,6 +19,7 @@ from rapport.core.api import (
     Page,
     PageQuery,
     RecordId,
+    no_nulls,
     nulls_to_blanks,
     page_of,
     resolve_references,
@@ -26,7 +27,6 @@ from rapport.core.api import (
 from rapport.roadmaps import playbooks
 from rapport.roadmaps.api.common import (
     acting_user,
-    no_nulls,
 )
 from rapport.roadmaps.choices import (
     Anchor,

@@ -21,6 +21,7 @@ from rapport.core.api import (
     Page,
     PageQuery,
     RecordId,
+    no_nulls,
     nulls_to_blanks,
     page_of,
     resolve_references,
@@ -29,7 +30,6 @@ from rapport.roadmaps import clientlinks, selectors, services
 from rapport.roadmaps.api.common import (
     VersionQuery,
     acting_user,
-    no_nulls,
     reader_today,
     today_of,
 )
