@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> None:
         # The development server speaks plain HTTP, so it runs the development flavour.
         os.environ.setdefault("RAPPORT_DEBUG", "1")
         args[1] = "runserver"
+    elif len(args) > 1 and not args[1].startswith("-"):
+        # Commands read better with hyphens (import-salesforce); Django names them with "_".
+        args[1] = args[1].replace("-", "_")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(args)

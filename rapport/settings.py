@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "rapport.revenue",
     "rapport.workspace",
     "rapport.accountmaps",
+    "rapport.interchange",
     "rapport.demo",
 ]
 
@@ -173,8 +174,16 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    CACHES["progress"] = CACHES["default"]
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Progress of background work, written by the worker and read by the web process.
+        "progress": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "progress"),
+        },
+    }
 
 # E-mail: printed to the console unless EMAIL_URL names a server (smtp://, submission://).
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
@@ -314,6 +323,12 @@ RAPPORT_UNTOUCHED_DAYS = env_int("RAPPORT_UNTOUCHED_DAYS", 45)
 RAPPORT_DISENGAGED_DAYS = env_int("RAPPORT_DISENGAGED_DAYS", 90)
 RAPPORT_UPLOAD_MAX_BYTES = env_int("RAPPORT_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 RAPPORT_DIGEST_HOUR = env_int("RAPPORT_DIGEST_HOUR", 7)
+
+# Imports: where uploads are unpacked (one folder per run), the largest Salesforce export or
+# spreadsheet accepted, and the most a .zip may unpack to (a guard against zip bombs).
+RAPPORT_IMPORT_DIR = DATA_DIR / "imports"
+RAPPORT_IMPORT_MAX_BYTES = env_int("RAPPORT_IMPORT_MAX_BYTES", 2 * 1024**3)
+RAPPORT_IMPORT_MAX_UNPACKED_BYTES = env_int("RAPPORT_IMPORT_MAX_UNPACKED_BYTES", 20 * 1024**3)
 
 # Roadmaps and handoffs: the stakeholders with a decision role the account map must hold before
 # a handoff can be submitted, and how long a client link stays open by default.

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("rapport.communications.urls")),
     path("", include("rapport.roadmaps.urls")),
     path("", include("rapport.revenue.urls")),
+    path("imports/", include("rapport.interchange.urls")),
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api_docs"),
 ]

@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from rapport.accounts.choices import Industry, LifecycleStage, Segment, TeamRole, Tier
-from rapport.core.models import SearchKeyField, TimeStampedModel, VersionedModel
+from rapport.core.models import (
+    SearchKeyField,
+    TimeStampedModel,
+    VersionedModel,
+    salesforce_id_field,
+    salesforce_id_unique,
+)
 from rapport.core.text import search_key
 
 # Deep enough for any real group structure, small enough that a corrupt chain cannot hang a save.
@@ -79,6 +85,8 @@ class Account(VersionedModel):
     # Derived from the communications log (the latest exchange with anyone at the client).
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, editable=False)
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["search_name", "updated_at", "last_contact_at"])
 
     class Meta:
@@ -94,6 +102,7 @@ class Account(VersionedModel):
             models.Index(fields=["owner", "last_contact_at"], name="account_owner_contact"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=~Q(parent=F("id")),
                 name="%(app_label)s_%(class)s_not_own_parent",
@@ -167,6 +176,8 @@ class TeamMember(TimeStampedModel):
     end_date = models.DateField(_("end date"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     objects = TeamMemberQuerySet.as_manager()
@@ -179,6 +190,7 @@ class TeamMember(TimeStampedModel):
             models.Index(fields=["user", "end_date"], name="teammember_user_end"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="%(app_label)s_%(class)s_end_after_start",

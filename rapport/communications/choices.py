@@ -27,6 +27,8 @@ class TouchpointSource(models.TextChoices):
     CALENDAR = "calendar", _("Calendar file")
     EMAIL = "email", _("E-mail file")
     API = "api", _("API")
+    SALESFORCE = "salesforce", _("Salesforce import")
+    SPREADSHEET = "import", _("Spreadsheet import")
 
 
 class TaskStatus(models.TextChoices):

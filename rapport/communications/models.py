@@ -26,7 +26,12 @@ from rapport.communications.choices import (
     TouchpointKind,
     TouchpointSource,
 )
-from rapport.core.models import TimeStampedModel, VersionedModel
+from rapport.core.models import (
+    TimeStampedModel,
+    VersionedModel,
+    salesforce_id_field,
+    salesforce_id_unique,
+)
 from rapport.stakeholders.models import Stakeholder
 
 # A week of meetings is long enough for any real exchange; the bound catches typing slips.
@@ -86,6 +91,8 @@ class Touchpoint(VersionedModel):
     # The Message-ID of an imported e-mail or the UID of an imported meeting: never imported twice.
     external_id = models.CharField(max_length=255, blank=True, editable=False)
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -106,6 +113,7 @@ class Touchpoint(VersionedModel):
             models.Index(fields=["account", "sentiment", "occurred_at"], name="touchpoint_mood"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.UniqueConstraint(
                 fields=["source", "external_id"],
                 condition=~Q(external_id=""),
@@ -269,6 +277,8 @@ class Task(VersionedModel):
         related_name="+",
     )
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     objects = TaskQuerySet.as_manager()
@@ -285,6 +295,7 @@ class Task(VersionedModel):
             models.Index(fields=["account", "status", "due_on"], name="task_account_open"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=Q(status=TaskStatus.OPEN) | Q(completed_at__isnull=False),
                 name="%(app_label)s_%(class)s_closed_has_time",

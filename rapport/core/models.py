@@ -136,3 +136,19 @@ class HasChoice(Contains):
 
 
 ChoiceSetField.register_lookup(HasChoice, lookup_name="has")
+
+
+def salesforce_id_field() -> models.CharField[str | None, str | None]:
+    """The 18-character Id of the Salesforce record a row was imported from, kept for re-imports."""
+    return models.CharField(
+        _("Salesforce Id"), max_length=18, null=True, blank=True, editable=False
+    )
+
+
+def salesforce_id_unique() -> models.UniqueConstraint:
+    """One row per Salesforce record; rows born in Rapport have none and are not indexed."""
+    return models.UniqueConstraint(
+        fields=["salesforce_id"],
+        condition=models.Q(salesforce_id__isnull=False),
+        name="%(app_label)s_%(class)s_salesforce_id_once",
+    )

@@ -27,7 +27,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from rapport.core.models import SearchKeyField, TimeStampedModel, VersionedModel
+from rapport.core.models import (
+    SearchKeyField,
+    TimeStampedModel,
+    VersionedModel,
+    salesforce_id_field,
+    salesforce_id_unique,
+)
 from rapport.core.text import search_key
 from rapport.revenue.choices import (
     ContractStatus,
@@ -82,6 +88,8 @@ class Product(VersionedModel):
     is_active = models.BooleanField(_("on sale"), default=True)
     description = models.TextField(_("description"), blank=True)
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["search_name", "updated_at"])
 
     class Meta:
@@ -89,6 +97,7 @@ class Product(VersionedModel):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=Q(list_price__gte=0),
                 name="%(app_label)s_%(class)s_price_not_negative",
@@ -208,6 +217,8 @@ class Contract(VersionedModel):
         related_name="+",
     )
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -221,6 +232,7 @@ class Contract(VersionedModel):
             models.Index(fields=["end_date", "id"], name="contract_end"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=Q(end_date__gt=F("start_date")),
                 name="%(app_label)s_%(class)s_end_after_start",
@@ -505,6 +517,8 @@ class Opportunity(VersionedModel):
         related_name="+",
     )
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -523,6 +537,7 @@ class Opportunity(VersionedModel):
             ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.UniqueConstraint(
                 fields=["contract"],
                 condition=Q(type=OpportunityType.RENEWAL),
@@ -576,6 +591,8 @@ class OpportunityLine(TimeStampedModel):
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
     unit_price = models.DecimalField(_("unit price per year"), max_digits=16, decimal_places=2)
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -586,6 +603,7 @@ class OpportunityLine(TimeStampedModel):
             models.Index(fields=["product", "opportunity"], name="opportunityline_product"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0),
                 name="%(app_label)s_%(class)s_quantity_positive",
@@ -604,3 +622,47 @@ class OpportunityLine(TimeStampedModel):
     @property
     def annual_value(self) -> Decimal:
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class OpportunityContact(TimeStampedModel):
+    """A client person on an opportunity's buying committee, in the part they play in it."""
+
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="contacts",
+    )
+    stakeholder = models.ForeignKey(
+        "stakeholders.Stakeholder",
+        verbose_name=_("stakeholder"),
+        on_delete=models.CASCADE,
+        related_name="opportunity_roles",
+    )
+    role = models.CharField(
+        _("role in the decision"),
+        max_length=60,
+        blank=True,
+        help_text=_("Decision maker, economic buyer, evaluator, influencer…"),
+    )
+    is_primary = models.BooleanField(_("main contact"), default=False)
+
+    salesforce_id = salesforce_id_field()
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-is_primary", "id"]
+        verbose_name = _("buying committee member")
+        verbose_name_plural = _("buying committee")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
+            models.UniqueConstraint(
+                fields=["opportunity", "stakeholder"],
+                name="%(app_label)s_%(class)s_once_per_opportunity",
+                violation_error_message=_("This person is already on the buying committee."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stakeholder} ({self.role})" if self.role else str(self.stakeholder)

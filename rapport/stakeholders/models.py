@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from rapport.accounts.models import Account
-from rapport.core.models import ChoiceSetField, SearchKeyField, TimeStampedModel, VersionedModel
+from rapport.core.models import (
+    ChoiceSetField,
+    SearchKeyField,
+    TimeStampedModel,
+    VersionedModel,
+    salesforce_id_field,
+    salesforce_id_unique,
+)
 from rapport.core.text import search_key
 from rapport.stakeholders.choices import (
     DecisionRole,
@@ -102,6 +109,8 @@ class Stakeholder(VersionedModel):
         related_name="+",
     )
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(
         excluded_fields=["search_name", "search_last_name", "updated_at", "last_contact_at"]
     )
@@ -130,6 +139,7 @@ class Stakeholder(VersionedModel):
             ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=~Q(reports_to=F("id")),
                 name="%(app_label)s_%(class)s_not_own_manager",
@@ -329,6 +339,8 @@ class AccountLink(TimeStampedModel):
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -336,6 +348,7 @@ class AccountLink(TimeStampedModel):
         verbose_name = _("account link")
         verbose_name_plural = _("account links")
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            salesforce_id_unique(),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True)
                 | Q(start_date__isnull=True)

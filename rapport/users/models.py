@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from rapport.core.models import salesforce_id_field, salesforce_id_unique
 from rapport.users.choices import Language, Role, available_time_zones
 
 
@@ -60,6 +61,8 @@ class User(AbstractUser):
         help_text=_("Dates and times are shown in this zone. Empty: the server's zone."),
     )
 
+    salesforce_id = salesforce_id_field()
+
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "email"
@@ -71,6 +74,7 @@ class User(AbstractUser):
         ordering: ClassVar[list[str]] = ["first_name", "last_name", "email"]
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints: ClassVar[list[models.BaseConstraint]] = [salesforce_id_unique()]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
