@@ -6,16 +6,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from rapport.accounts import selectors, services
+from rapport.accounts import exports, selectors, services
 from rapport.accounts.choices import AccountSort, Industry, LifecycleStage, Tier
 from rapport.accounts.filters import AccountFilter
 from rapport.accounts.forms import AccountForm, TeamMemberForm
 from rapport.accounts.models import Account, TeamMember
+from rapport.core.exports import export_format
 from rapport.core.history import history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
@@ -25,8 +27,11 @@ from rapport.users.models import User
 
 @login_required
 @vary_on_headers("HX-Request")
-def account_list(request: AppRequest) -> HttpResponse:
+def account_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(AccountFilter, request.GET)
+    if kind := export_format(request):
+        accounts = selectors.account_list(user=request.user, filters=filters)
+        return exports.account_export(kind, accounts)
     page = paginate(
         selectors.account_list(user=request.user, filters=filters),
         page=request.GET.get("page"),

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,11 +24,12 @@ from django.views.decorators.vary import vary_on_headers
 from rapport.accounts.models import Account
 from rapport.accounts.selectors import account_suggestions
 from rapport.core.exceptions import NotAllowedError, StaleVersionError
+from rapport.core.exports import export_format
 from rapport.core.history import history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import parse_filters, querystring_without_page, require, run_service
-from rapport.stakeholders import selectors, services
+from rapport.stakeholders import exports, selectors, services
 from rapport.stakeholders.choices import StakeholderStatus
 from rapport.stakeholders.filters import StakeholderFilter
 from rapport.stakeholders.forms import (
@@ -59,8 +61,11 @@ def _get_stakeholder(request: AppRequest, pk: int, include_trash: bool = False) 
 
 @login_required
 @vary_on_headers("HX-Request")
-def stakeholder_list(request: AppRequest) -> HttpResponse:
+def stakeholder_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(StakeholderFilter, request.GET)
+    if kind := export_format(request):
+        people = selectors.stakeholder_list(user=request.user, filters=filters)
+        return exports.stakeholder_export(kind, people)
     account = get_object_or_404(Account, pk=filters.account) if filters.account else None
     page = paginate(
         selectors.stakeholder_list(user=request.user, filters=filters),

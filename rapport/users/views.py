@@ -7,17 +7,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rapport.core.exports import export_format
 from rapport.core.history import history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import require, run_service
-from rapport.users import services
+from rapport.users import exports, services
 from rapport.users.forms import ApiTokenForm, ProfileForm, UserCreateForm, UserEditForm
 from rapport.users.models import ApiToken, User
 
@@ -80,7 +82,7 @@ def set_language(request: AppRequest) -> HttpResponse:
 
 
 @login_required
-def user_list(request: AppRequest) -> HttpResponse:
+def user_list(request: AppRequest) -> HttpResponseBase:
     require(request, "users.manage_users")
     query = request.GET.get("q", "").strip()
     users = User.objects.order_by("first_name", "last_name", "email")
@@ -90,6 +92,8 @@ def user_list(request: AppRequest) -> HttpResponse:
             | Q(first_name__icontains=query)
             | Q(last_name__icontains=query)
         )
+    if kind := export_format(request):
+        return exports.user_export(kind, users)
     page = paginate(users, page=request.GET.get("page"), per_page=50)
     return render(request, "users/user_list.html", {"page": page, "query": query})
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from rapport.accounts.forms import active_users
 from rapport.accounts.models import Account
-from rapport.communications import selectors, services, timeline
+from rapport.communications import exports, selectors, services, timeline
 from rapport.communications.choices import Sentiment, TaskStatus, TouchpointKind
 from rapport.communications.filters import DueWindow, TaskFilter, TouchpointFilter
 from rapport.communications.forms import (
@@ -34,6 +35,7 @@ from rapport.communications.models import (
     TouchpointStakeholder,
     TouchpointUser,
 )
+from rapport.core.exports import export_format
 from rapport.core.history import HistoryEntry, history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
@@ -73,10 +75,13 @@ def _account_choices(user: User, selected: int | None) -> list[Account]:
 
 @login_required
 @vary_on_headers("HX-Request")
-def touchpoint_list(request: AppRequest) -> HttpResponse:
+def touchpoint_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(TouchpointFilter, request.GET)
     if request.htmx and request.GET.get("recent") and filters.stakeholder is not None:
         return _recent_with_person(request, filters.stakeholder)
+    if kind := export_format(request):
+        touchpoints = filters.apply(selectors.touchpoint_list(user=request.user))
+        return exports.touchpoint_export(kind, touchpoints)
     page = paginate(
         filters.apply(selectors.touchpoint_list(user=request.user)),
         page=request.GET.get("page"),
@@ -349,10 +354,12 @@ def account_timeline(request: AppRequest, pk: int) -> HttpResponse:
 
 @login_required
 @vary_on_headers("HX-Request")
-def task_list(request: AppRequest) -> HttpResponse:
+def task_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(TaskFilter, request.GET)
     today = timezone.localdate()
     tasks = selectors.task_list(user=request.user, status=None)
+    if kind := export_format(request):
+        return exports.task_export(kind, filters.apply(tasks, user=request.user, today=today))
     page = paginate(
         filters.apply(tasks, user=request.user, today=today),
         page=request.GET.get("page"),

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from rapport.core.exceptions import NotAllowedError
+from rapport.core.exports import export_format
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import parse_filters, querystring_without_page, require, run_service
-from rapport.revenue import selectors, services
+from rapport.revenue import exports, selectors, services
 from rapport.revenue.filters import ProductFilter, ProductState
 from rapport.revenue.forms.catalogue import FamilyForm, ProductForm, RateForm
 from rapport.revenue.forms.contracts import known_currencies
@@ -44,10 +46,12 @@ def _posted(request: AppRequest) -> QueryDict | None:
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def product_list(request: AppRequest) -> HttpResponse:
+def product_list(request: AppRequest) -> HttpResponseBase:
     """The catalogue, family by family, with the families themselves below."""
     require(request, VIEW)
     filters, invalid = parse_filters(ProductFilter, request.GET)
+    if kind := export_format(request):
+        return exports.product_export(kind, selectors.product_list(filters=filters))
     page = paginate(
         selectors.product_list(filters=filters),
         page=request.GET.get("page"),
@@ -176,7 +180,7 @@ def family_edit(request: AppRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rate_list(request: AppRequest) -> HttpResponse:
+def rate_list(request: AppRequest) -> HttpResponseBase:
     """The rates by currency and date, and the form that adds or corrects one."""
     require(request, VIEW)
     can_change = request.user.has_perm(CHANGE)
@@ -209,6 +213,8 @@ def rate_list(request: AppRequest) -> HttpResponse:
             )
             return redirect("revenue:rate_list")
     currency = request.GET.get("in", "").strip().upper()
+    if request.method == "GET" and (kind := export_format(request)):
+        return exports.rate_export(kind, selectors.rate_list(currency=currency))
     page = paginate(
         selectors.rate_list(currency=currency),
         page=request.GET.get("page"),

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from rapport.accounts.forms import active_users
 from rapport.accounts.models import Account
 from rapport.core.exceptions import NotAllowedError, StaleVersionError
+from rapport.core.exports import export_format
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import (
@@ -33,7 +35,7 @@ from rapport.core.views_helpers import (
     record_from,
     require,
 )
-from rapport.revenue import selectors, services
+from rapport.revenue import exports, selectors, services
 from rapport.revenue.choices import ContractStatus, LossReason
 from rapport.revenue.filters import ContractFilter
 from rapport.revenue.forms.contracts import (
@@ -71,10 +73,12 @@ def _total(lines: list[ContractLine], attribute: str) -> Decimal:
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def contract_list(request: AppRequest) -> HttpResponse:
+def contract_list(request: AppRequest) -> HttpResponseBase:
     """Every contract of the book, filtered, with its ARR today in the company currency."""
     require(request, VIEW)
     filters, invalid = parse_filters(ContractFilter, request.GET)
+    if kind := export_format(request):
+        return exports.contract_export(kind, selectors.contract_list(filters=filters))
     page = paginate(
         selectors.contract_list(filters=filters),
         page=request.GET.get("page"),

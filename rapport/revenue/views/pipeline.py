@@ -7,14 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rapport.core.exports import export_format
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import require, run_service
-from rapport.revenue import services
+from rapport.revenue import exports, services
 from rapport.revenue.choices import OpportunityStatus
 from rapport.revenue.forms.pipeline import StageForm, StageOrderForm
 from rapport.revenue.models import Opportunity, PipelineStage
@@ -23,7 +25,7 @@ PERMISSION = "revenue.change_catalogue"
 
 
 @login_required
-def stage_list(request: AppRequest) -> HttpResponse:
+def stage_list(request: AppRequest) -> HttpResponseBase:
     require(request, PERMISSION)
     stages = list(PipelineStage.objects.order_by("position", "id"))
     counts = {
@@ -36,6 +38,8 @@ def stage_list(request: AppRequest) -> HttpResponse:
         row = counts.get(stage.pk, {})
         stage.opportunity_count = row.get("total", 0)  # type: ignore[attr-defined]
         stage.open_count = row.get("open", 0)  # type: ignore[attr-defined]
+    if kind := export_format(request):
+        return exports.stage_export(kind, stages)
     return render(request, "revenue/stage_list.html", {"stages": stages})
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from rapport.accounts.models import Account
 from rapport.communications.forms import assignable_users
 from rapport.communications.models import Touchpoint
 from rapport.communications.selectors import my_accounts
+from rapport.core.exports import export_format
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import (
@@ -29,7 +31,7 @@ from rapport.core.views_helpers import (
     run_service,
     safe_next,
 )
-from rapport.roadmaps import handoffs, services
+from rapport.roadmaps import exports, handoffs, services
 from rapport.roadmaps.choices import CommitmentSource, CommitmentStatus
 from rapport.roadmaps.forms.commitments import CommitmentFilter, CommitmentForm
 from rapport.roadmaps.models import Commitment
@@ -41,11 +43,13 @@ COMMITMENT_STATUS_CHANGED = "commitment-status-changed"
 
 @login_required
 @vary_on_headers("HX-Request")
-def commitment_list(request: AppRequest) -> HttpResponse:
+def commitment_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(CommitmentFilter, request.GET)
     rows = filters.apply(
         handoffs.commitment_list(user=request.user), user=request.user, today=timezone.localdate()
     )
+    if kind := export_format(request):
+        return exports.commitment_export(kind, rows)
     page = paginate(rows, page=request.GET.get("page"), per_page=settings.RAPPORT_PAGE_SIZE)
     page.object_list = list(page.object_list)
     handoffs.mark_changeable_commitments(user=request.user, commitments=page.object_list)

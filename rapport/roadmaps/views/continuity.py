@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rapport.accounts.models import Account
+from rapport.core.exports import export_format
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import require, run_service
-from rapport.roadmaps import continuity
+from rapport.roadmaps import continuity, exports
 from rapport.roadmaps.forms.continuity import ReassignForm, ReassignPlanForm
 from rapport.roadmaps.models import Reassignment
 
@@ -101,9 +103,11 @@ def reassign_batch(request: AppRequest, batch: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-def reassign_list(request: AppRequest) -> HttpResponse:
+def reassign_list(request: AppRequest) -> HttpResponseBase:
     """Every account moved, latest first."""
     require(request, "roadmaps.view_continuity")
+    if kind := export_format(request):
+        return exports.reassignment_export(kind, continuity.reassignment_list())
     page = paginate(
         continuity.reassignment_list(),
         page=request.GET.get("page"),

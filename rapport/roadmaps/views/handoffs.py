@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,11 +18,12 @@ from django.views.decorators.vary import vary_on_headers
 from rapport.accounts.forms import AccountNameField
 from rapport.accounts.models import Account
 from rapport.core.exceptions import NotAllowedError
+from rapport.core.exports import export_format
 from rapport.core.history import history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import parse_filters, querystring_without_page, require, run_service
-from rapport.roadmaps import handoffs
+from rapport.roadmaps import exports, handoffs
 from rapport.roadmaps.choices import HandoffStatus
 from rapport.roadmaps.forms.handoffs import (
     MORE_ROWS,
@@ -117,9 +119,11 @@ def handoff_people(request: AppRequest) -> HttpResponse:
 
 @login_required
 @vary_on_headers("HX-Request")
-def handoff_list(request: AppRequest) -> HttpResponse:
+def handoff_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(HandoffFilter, request.GET)
     rows = filters.apply(handoffs.handoff_list(user=request.user), user=request.user)
+    if kind := export_format(request):
+        return exports.handoff_export(kind, rows)
     page = paginate(rows, page=request.GET.get("page"), per_page=settings.RAPPORT_PAGE_SIZE)
     context = {
         "page": page,

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,11 +27,12 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from rapport.core.exceptions import NotAllowedError, StaleVersionError
+from rapport.core.exports import export_format
 from rapport.core.history import HistoryEntry, history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
 from rapport.core.views_helpers import parse_filters, querystring_without_page, require, run_service
-from rapport.roadmaps import playbooks, services
+from rapport.roadmaps import exports, playbooks, services
 from rapport.roadmaps.choices import Anchor, OwnerSide, PlaybookKind
 from rapport.roadmaps.forms.playbooks import (
     DuplicateForm,
@@ -202,9 +204,11 @@ def playbook_history(playbook: Playbook) -> list[HistoryEntry]:
 
 @login_required
 @vary_on_headers("HX-Request")
-def playbook_list(request: AppRequest) -> HttpResponse:
+def playbook_list(request: AppRequest) -> HttpResponseBase:
     require(request, VIEW)
     filters, invalid = parse_filters(PlaybookFilter, request.GET)
+    if kind := export_format(request):
+        return exports.playbook_export(kind, filters.apply(playbooks.playbook_rows()))
     page = paginate(
         filters.apply(playbooks.playbook_rows()),
         page=request.GET.get("page"),
