@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +24,7 @@ from rapport.accounts.choices import Segment, Tier
 from rapport.accounts.models import Account
 from rapport.communications.forms import assignable_users
 from rapport.core.exceptions import StaleVersionError
+from rapport.core.exports import export_format
 from rapport.core.history import history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
@@ -34,7 +36,7 @@ from rapport.core.views_helpers import (
     run_service,
     safe_next,
 )
-from rapport.revenue import selectors, services
+from rapport.revenue import exports, selectors, services
 from rapport.revenue.choices import (
     ForecastCategory,
     OpportunityStatus,
@@ -82,9 +84,11 @@ def _filter_choices() -> dict[str, Any]:
 
 @login_required
 @vary_on_headers("HX-Request")
-def opportunity_list(request: AppRequest) -> HttpResponse:
+def opportunity_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(OpportunityFilter, request.GET)
     rows = selectors.opportunity_list(user=request.user, filters=filters)
+    if kind := export_format(request):
+        return exports.opportunity_export(kind, rows)
     totals = selectors.opportunity_totals(rows)
     # The totals have counted the rows already: the paginator need not count them again.
     paginator = Paginator(rows, settings.RAPPORT_PAGE_SIZE)
@@ -283,6 +287,11 @@ def opportunity_detail(request: AppRequest, pk: int) -> HttpResponse:
         "opportunity": opportunity,
         "lines": list(opportunity.lines.all()),
         "consensus": selectors.consensus(opportunity),
+        "committee": list(
+            opportunity.contacts.filter(stakeholder__deleted_at__isnull=True).select_related(
+                "stakeholder"
+            )
+        ),
         "can_change": request.user.has_perm("revenue.change_opportunity", opportunity),
         "company_currency": company_currency(),
         "today": timezone.localdate(),
@@ -414,7 +423,7 @@ def opportunity_history(request: AppRequest, pk: int) -> HttpResponse:
 
 @login_required
 @vary_on_headers("HX-Request")
-def renewal_list(request: AppRequest) -> HttpResponse:
+def renewal_list(request: AppRequest) -> HttpResponseBase:
     filters, invalid = parse_filters(RenewalFilter, request.GET)
     today = timezone.localdate()
     start = today.replace(day=1)
@@ -423,6 +432,10 @@ def renewal_list(request: AppRequest) -> HttpResponse:
     months = selectors.renewal_months(start=start, end=end, filters=chosen, today=today)
     lead_days = settings.RAPPORT_RENEWAL_LEAD_DAYS
     waiting = selectors.contracts_without_renewal(today=today, lead_days=lead_days, filters=chosen)
+    if kind := export_format(request):
+        return exports.renewal_export(
+            kind, waiting=waiting, start=start, end=end, filters=chosen, today=today
+        )
     unrenewed = list(waiting[: UNRENEWED_LIMIT + 1])
     context = {
         "months": months,
