@@ -12,6 +12,7 @@ from rapport.accountmaps.api import router as accountmaps_router
 from rapport.accounts.api import router as accounts_router
 from rapport.communications.api import router as communications_router
 from rapport.core.exceptions import NotAllowedError, StaleVersionError
+from rapport.interchange.api import router as interchange_router
 from rapport.revenue.api import router as revenue_router
 from rapport.roadmaps.api import router as roadmaps_router
 from rapport.stakeholders.api import router as stakeholders_router
@@ -26,8 +27,9 @@ api = NinjaAPI(
         "handoffs, commitments, reassignments and continuity risk; products, exchange rates, "
         "the opportunity pipeline, contracts with their lines and amendments, renewals, "
         "upsells and cross-sells, and the retention metrics (ARR, MRR, gross and net revenue "
-        "retention, logo retention, the renewal forecast). Money is a string with two "
-        "decimals, its currency beside it. "
+        "retention, logo retention, the renewal forecast); imports of Salesforce Data Exports, "
+        "followed while they run, and the book exported in the same format. Money is a string "
+        "with two decimals, its currency beside it. "
         "Authenticate with `Authorization: Bearer <token>`. Lists are paginated (`page`, "
         "`page_size`); invalid data answers 422 field by field, a `PATCH` with a stale "
         "`version` answers 409."
@@ -41,6 +43,7 @@ api.add_router("", accountmaps_router)
 api.add_router("", communications_router)
 api.add_router("", roadmaps_router)
 api.add_router("", revenue_router)
+api.add_router("", interchange_router)
 
 
 # Model fields that the API takes as ids: their errors point at the name the client sent.

@@ -52,14 +52,16 @@ def declared_too_large(request: HttpRequest, *, limit: int | None = None) -> boo
     return declared > limit
 
 
-def upload_refused(request: HttpRequest) -> bool:
+def upload_refused(request: HttpRequest, *, limit: int | None = None) -> bool:
     """Check an upload's size, reading its body only if it may be within the limit.
 
-    Call before anything touches ``request.POST`` or ``request.FILES``.
+    Call before anything touches ``request.POST`` or ``request.FILES``. The limit is
+    ``RAPPORT_UPLOAD_MAX_BYTES`` unless another is given (imports have their own).
     """
-    if declared_too_large(request):
+    limit = settings.RAPPORT_UPLOAD_MAX_BYTES if limit is None else limit
+    if declared_too_large(request, limit=limit):
         return True
-    handler = UploadLimitHandler(request, limit=settings.RAPPORT_UPLOAD_MAX_BYTES)
+    handler = UploadLimitHandler(request, limit=limit)
     request.upload_handlers = [handler, *request.upload_handlers]
     request.FILES  # noqa: B018  # parse now, with the handler watching
     return handler.exceeded

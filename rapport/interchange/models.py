@@ -39,7 +39,8 @@ class ImportRun(models.Model):
     )
     file_name = models.CharField(_("file"), max_length=255)
     folder = models.CharField(max_length=64, editable=False)
-    # Spreadsheet imports: which column feeds which field ({"column": "field"}).
+    # Spreadsheet imports: which column feeds which field, and how dates are written
+    # ({"columns": {"header": "field"}, "date_order": "dmy"}).
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     # {"Account": {"created": 3, "updated": 1, "unchanged": 0, "skipped": 2}, …}
     counts = models.JSONField(_("counts"), default=empty_counts, blank=True)

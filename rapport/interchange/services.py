@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -92,18 +94,21 @@ def engine_for(run: ImportRun) -> Engine:
     return import_spreadsheet
 
 
-def import_run_execute(*, run: ImportRun, source: Path | None = None) -> ImportRun:
+def import_run_execute(
+    *, run: ImportRun, source: Path | None = None, progress: Progress | None = None
+) -> ImportRun:
     """Run an import to its end, all of it in one transaction, and record what it did.
 
     A dry run is rolled back at the end, as is a strict import that met any problem; an
     ``ImportRefused`` refuses the whole import with its message; anything else marks the run
-    failed. The problem report is a file and survives the rollback.
+    failed. The problem report is a file and survives the rollback. ``progress`` replaces the
+    run's own reporter (the command line passes one that also draws a bar in the terminal).
     """
     source = source or upload_path(run)
     run.status = ImportStatus.RUNNING
     run.started_at = timezone.now()
     run.save(update_fields=["status", "started_at"])
-    progress = Progress(run.pk)
+    progress = progress or Progress(run.pk)
     engine = engine_for(run)
     options: dict[str, Any] = {"dry_run": run.dry_run, "strict": run.strict}
     if run.target:
@@ -155,3 +160,56 @@ def import_run_delete(*, run: ImportRun, acting_user: User) -> None:
 
 def import_dir() -> Path:
     return Path(settings.RAPPORT_IMPORT_DIR)
+
+
+# Running a checked dry run for real ---------------------------------------------------------
+
+COPY_CHUNK_BYTES = 1024 * 1024
+
+
+def import_run_repeat(*, run: ImportRun, acting_user: User) -> ImportRun:
+    """Record a real import of what a finished dry run checked, from a copy of its upload.
+
+    The new run gets its own copy in its own folder, so deleting either run leaves the other
+    whole. Only a dry run that finished is repeated: a refused one has nothing worth importing.
+    """
+    require_permission(acting_user, "interchange.import_data")
+    if not (run.dry_run and run.status == ImportStatus.DONE):
+        raise ValidationError(_("Only a dry run that finished can be run for real."))
+    source = upload_path(run)
+    if not source.is_file():
+        raise ValidationError(
+            _("The file of this dry run is no longer kept; upload it again to import it.")
+        )
+    with source.open("rb") as handle:
+        return import_run_create(
+            kind=run.kind,
+            file_name=run.file_name,
+            chunks=iter(lambda: handle.read(COPY_CHUNK_BYTES), b""),
+            acting_user=acting_user,
+            dry_run=False,
+            strict=run.strict,
+            target=run.target,
+            mapping=run.mapping,
+        )
+
+
+def salesforce_export_file() -> tuple[IO[bytes], str]:
+    """The whole book as a Salesforce Data Export (.zip) in a nameless temporary file.
+
+    On the data disk rather than in memory, as a whole book may be large; the file has no name,
+    so nothing is left behind whether the download ends, fails or the process dies. The caller
+    sends it and closes it (``FileResponse`` does both). Returns the file and its download name.
+    """
+    # Imported here: the exporter reads every domain app, the models of this app do not.
+    from rapport.interchange.salesforce.exporter import export_salesforce
+
+    import_dir().mkdir(parents=True, exist_ok=True)
+    archive = tempfile.TemporaryFile(dir=import_dir(), prefix="export-", suffix=".zip")  # noqa: SIM115
+    try:
+        export_salesforce(destination=archive)
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    return archive, f"rapport-salesforce-export-{timezone.localdate():%Y-%m-%d}.zip"

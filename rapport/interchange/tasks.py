@@ -11,5 +11,7 @@ from rapport.interchange.models import ImportRun
 @db_task()
 def execute_import(run_id: int) -> str:
     """Run a queued import in the worker; the page follows its progress."""
-    run = ImportRun.objects.get(pk=run_id)
+    run = ImportRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return "deleted"  # Deleted while it waited in the queue: nothing to do.
     return services.import_run_execute(run=run).status

@@ -75,7 +75,7 @@ def test_an_upload_with_no_declared_length_is_stopped_while_streaming(
 ) -> None:  # type: ignore[no-untyped-def]
     """A chunked body has no length to check: the handler alone must stop it."""
     settings.RAPPORT_UPLOAD_MAX_BYTES = LIMIT
-    monkeypatch.setattr(uploads, "declared_too_large", lambda request: False)
+    monkeypatch.setattr(uploads, "declared_too_large", lambda request, limit=None: False)
     client.force_login(personas.owner)
     big = eml(body="Un très long message.\n" * (LIMIT // 10))
     response = client.post(

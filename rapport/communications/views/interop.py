@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotFound
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_safe
 
 from rapport.accounts.forms import AccountNameField
-from rapport.communications import ical, ingestion, services
+from rapport.communications import exports, ical, ingestion, services
 from rapport.communications.choices import InboundStatus
 from rapport.communications.models import CalendarFeed, InboundMessage
 from rapport.communications.uploads import (
@@ -36,6 +37,7 @@ from rapport.communications.uploads import (
 )
 from rapport.core.api import InputSchema
 from rapport.core.exceptions import NotAllowedError
+from rapport.core.exports import export_format
 from rapport.core.history import history_entries
 from rapport.core.pagination import paginate
 from rapport.core.types import AppRequest
@@ -115,10 +117,12 @@ def _too_large(request: AppRequest, template: str, form_class: type[forms.Form])
 
 
 @login_required
-def inbound_list(request: AppRequest) -> HttpResponse:
+def inbound_list(request: AppRequest) -> HttpResponseBase:
     require(request, "communications.import_messages")
     filters, invalid = parse_filters(InboundFilter, request.GET)
     queryset = ingestion.inbound_list(user=request.user, status=filters.status or "")
+    if kind := export_format(request):
+        return exports.inbound_export(kind, queryset)
     page = paginate(queryset, page=request.GET.get("page"), per_page=settings.RAPPORT_PAGE_SIZE)
     context = {
         "page": page,

@@ -107,6 +107,7 @@ CONTRACT = SalesforceObject(
         "EndDate",
         "CurrencyIsoCode",
         "Description",
+        "Rapport_Status__c",
         "Rapport_Auto_Renew__c",
         "Rapport_Notice_Days__c",
     ),
