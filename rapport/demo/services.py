@@ -18,6 +18,7 @@ from rapport.communications.models import Touchpoint
 from rapport.core.text import search_key
 from rapport.demo import data
 from rapport.demo.communications import has_communications, load_communications
+from rapport.demo.imports import load_imports
 from rapport.demo.revenue import has_revenue, load_revenue
 from rapport.demo.roadmaps import has_roadmaps, load_roadmaps
 from rapport.revenue.models import Contract, Opportunity
@@ -53,6 +54,7 @@ class DemoResult:
     contracts: int = 0
     opportunities: int = 0
     revenue_added: bool = False
+    imports_added: bool = False
 
 
 def demo_load() -> DemoResult:
@@ -62,6 +64,8 @@ def demo_load() -> DemoResult:
         added = _add_missing_communications()
         roadmaps_added = _add_missing_roadmaps()
         revenue_added = _add_missing_revenue()
+        # Last: the dry run reads the company as the steps above left it.
+        imports_added = load_imports()
         return DemoResult(
             False,
             logins,
@@ -74,6 +78,7 @@ def demo_load() -> DemoResult:
             contracts=Contract.objects.count(),
             opportunities=Opportunity.objects.count(),
             revenue_added=revenue_added,
+            imports_added=imports_added,
         )
     with transaction.atomic():
         users = _create_users()
@@ -88,6 +93,7 @@ def demo_load() -> DemoResult:
     refresh_all_summaries()
     load_roadmaps(users=users)
     _add_missing_revenue()
+    load_imports()
     return DemoResult(
         True,
         logins,

@@ -17,13 +17,22 @@ class Command(BaseCommand):
         result = demo_load()
         if result.created:
             self.stdout.write(self.style.SUCCESS("Demo company loaded."))
-        elif result.communications_added or result.roadmaps_added or result.revenue_added:
+        elif (
+            result.communications_added
+            or result.roadmaps_added
+            or result.revenue_added
+            or result.imports_added
+        ):
             if result.communications_added:
                 self.stdout.write(self.style.SUCCESS("Demo communications added."))
             if result.roadmaps_added:
                 self.stdout.write(self.style.SUCCESS("Demo roadmaps and handoffs added."))
             if result.revenue_added:
                 self.stdout.write(self.style.SUCCESS("Demo contracts and opportunities added."))
+            if result.imports_added:
+                self.stdout.write(
+                    self.style.SUCCESS("Demo Salesforce dry run and column mapping added.")
+                )
         else:
             self.stdout.write("Demo company already loaded; nothing changed.")
         self.stdout.write(
