@@ -30,6 +30,7 @@ from rapport.interchange.salesforce.base import (
     ImportContext,
     Mapper,
     Record,
+    among,
     bulk_write,
     new_row,
     resolve,
@@ -43,6 +44,7 @@ from rapport.interchange.salesforce.values import (
     parse_date,
     parse_datetime,
     parse_int,
+    read_cell,
 )
 from rapport.revenue.models import Contract, Opportunity
 from rapport.stakeholders.models import Stakeholder
@@ -143,20 +145,18 @@ class TouchpointMapper(Mapper):
         row = record.row
         kind = self.kind(record)
         try:
-            when = row.get(
-                "Rapport_Occurred_At__c" if self.name == "Task" else "StartDateTime", ""
-            ).strip()
-            occurred_at = parse_datetime(when) if when else None
-            if occurred_at is None and row.get("ActivityDate", "").strip():
-                occurred_at = noon(parse_date(row["ActivityDate"]))
+            when = "Rapport_Occurred_At__c" if self.name == "Task" else "StartDateTime"
+            occurred_at = read_cell(row, when, parse_datetime)
+            if occurred_at is None:
+                day = read_cell(row, "ActivityDate", parse_date)
+                occurred_at = noon(day) if day is not None else None
             if self.name == "Task":
-                seconds = row.get("CallDurationInSeconds", "").strip()
-                duration = math.ceil(parse_int(seconds) / 60) if seconds else None
+                seconds = read_cell(row, "CallDurationInSeconds", parse_int)
+                duration = math.ceil(seconds / 60) if seconds is not None else None
             else:
-                minutes = row.get("DurationInMinutes", "").strip()
-                duration = parse_int(minutes) if minutes else None
+                duration = read_cell(row, "DurationInMinutes", parse_int)
         except BadValue as error:
-            self.problem(record, "", error.message)
+            self.problem(record, error.column, error.message)
             return None
         if occurred_at is None:
             self.problem(record, "ActivityDate", _("An exchange needs a date; skipped."))
@@ -209,17 +209,27 @@ class TouchpointMapper(Mapper):
         if missing:
             rows |= {
                 row.salesforce_id: row
-                for row in Touchpoint.objects.filter(salesforce_id__in=missing)
+                for row in among(Touchpoint.objects.all(), "salesforce_id", missing)
             }
         by_pk = {row.pk: row for row in rows.values()}
-        people = {
-            (link.touchpoint_id, link.stakeholder_id): link
-            for link in TouchpointStakeholder.objects.filter(touchpoint_id__in=by_pk)
-        }
-        ours = {
-            (link.touchpoint_id, link.user_id): link
-            for link in TouchpointUser.objects.filter(touchpoint_id__in=by_pk)
-        }
+        # Touchpoints this run created have no links yet: only older ones' are read.
+        older = sorted(pk for pk in by_pk if pk <= self.created_after)
+        people = (
+            {
+                (link.touchpoint_id, link.stakeholder_id): link
+                for link in TouchpointStakeholder.objects.filter(touchpoint_id__in=older)
+            }
+            if older
+            else {}
+        )
+        ours = (
+            {
+                (link.touchpoint_id, link.user_id): link
+                for link in TouchpointUser.objects.filter(touchpoint_id__in=older)
+            }
+            if older
+            else {}
+        )
         new_people, new_ours, moved_people, moved_ours = [], [], [], []
         gone_people = dict(people)
         gone_ours = dict(ours)
@@ -349,13 +359,13 @@ class FollowUpMapper(Mapper):
     def values(self, record: Record) -> dict[str, Any] | None:
         row = record.row
         try:
-            due = parse_date(row["ActivityDate"]) if row.get("ActivityDate", "").strip() else None
+            due = read_cell(row, "ActivityDate", parse_date)
             closed = (
-                parse_bool(row.get("IsClosed", ""))
+                bool(read_cell(row, "IsClosed", parse_bool))
                 or row.get("Status", "").strip().lower() == "completed"
             )
         except BadValue as error:
-            self.problem(record, "", error.message)
+            self.problem(record, error.column, error.message)
             return None
         assignee = self.links.owner(record)
         if assignee is None:
@@ -374,7 +384,7 @@ class FollowUpMapper(Mapper):
             "account_id": account,
             "assignee_id": assignee,
             "due_on": due,
-            "status": TaskStatus.DONE if closed else TaskStatus.OPEN,
+            "status": _task_status(closed, row.get("Status", "")),
             "notes": row.get("Description", ""),
         }
 
@@ -395,6 +405,13 @@ class FollowUpMapper(Mapper):
         return new_row(
             Task, {"salesforce_id": record.id, "created_by": self.ctx.acting_user, **values}
         )
+
+
+def _task_status(closed: bool, status: str) -> str:
+    """A closed task is done, unless Salesforce says it was put off (how a cancelled one leaves)."""
+    if not closed:
+        return TaskStatus.OPEN
+    return TaskStatus.CANCELLED if status.strip().lower() == "deferred" else TaskStatus.DONE
 
 
 class TaskMapper(Mapper):

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import signals
+from django.db.models import QuerySet, signals
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,7 +65,8 @@ class ImportContext:
     now: datetime.datetime = field(default_factory=timezone.now)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # What the derived figures must be recomputed for, once every object is written. Sets of
-    # primary keys: they grow with the number of accounts and people touched, not with bytes.
+    # primary keys; the accounts, people and pairs with exchanges are only a batch's, moved
+    # to the scratch file after each batch (``spill``) so that memory does not grow with them.
     accounts_created_after: int = 0
     accounts_changed: set[int] = field(default_factory=set)
     tier_changed: set[int] = field(default_factory=set)
@@ -86,8 +87,34 @@ class ImportContext:
     def tick(self, *, force: bool = False) -> None:
         self.progress(self.stage, self.source.bytes_read, self.total_bytes, force=force)
 
+    def spill(self) -> None:
+        """Move the batch's accounts, people and pairs with exchanges to the scratch file."""
+        self.contact_people.discard(0)
+        self.scratch.add_touched("account", ((pk, 0) for pk in self.contact_accounts))
+        self.scratch.add_touched("person", ((pk, 0) for pk in self.contact_people))
+        self.scratch.add_touched("pair", self.contact_pairs)
+        self.contact_accounts.clear()
+        self.contact_people.clear()
+        self.contact_pairs.clear()
+
     def history_user(self) -> User | None:
         return self.acting_user
+
+
+def among(queryset: QuerySet[Any], name: str, values: Iterable[Any]) -> QuerySet[Any]:
+    """``queryset`` filtered on ``name`` being one of ``values`` (thousands of them).
+
+    On PostgreSQL the values go as one array parameter (``= ANY(%s)``): psycopg parses a
+    statement's placeholders on the client, and a batch's ``IN`` list of thousands of them cost
+    more than the query itself.
+    """
+    wanted = list(values)
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{name}__in": wanted})
+    model_field = queryset.model._meta.get_field(name)
+    quote = connection.ops.quote_name
+    column = f"{quote(queryset.model._meta.db_table)}.{quote(model_field.column)}"
+    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[wanted])  # noqa: S610
 
 
 def resolve(model: type[models.Model], ids: Iterable[str], *values: str) -> dict[str, Any]:
@@ -95,15 +122,10 @@ def resolve(model: type[models.Model], ids: Iterable[str], *values: str) -> dict
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    manager = model._base_manager
+    rows = among(model._base_manager.all(), "salesforce_id", wanted)
     if values:
-        return {
-            row[0]: row[1:]
-            for row in manager.filter(salesforce_id__in=wanted).values_list(
-                "salesforce_id", "pk", *values
-            )
-        }
-    return dict(manager.filter(salesforce_id__in=wanted).values_list("salesforce_id", "pk"))
+        return {row[0]: row[1:] for row in rows.values_list("salesforce_id", "pk", *values)}
+    return dict(rows.values_list("salesforce_id", "pk"))
 
 
 # Field types whose Python values the database drivers take as they are: no per-value call
@@ -553,8 +575,10 @@ class Mapper:
         raise NotImplementedError
 
     def existing(self, records: list[Record]) -> dict[str, Any]:
-        rows = self.model._base_manager.filter(salesforce_id__in=[record.id for record in records])
-        return {row.salesforce_id: row for row in rows}  # type: ignore[attr-defined]
+        rows = among(
+            self.model._base_manager.all(), "salesforce_id", [record.id for record in records]
+        )
+        return {row.salesforce_id: row for row in rows}
 
     def build(self, record: Record, values: dict[str, Any]) -> Any:
         return new_row(self.model, {"salesforce_id": record.id, **values})

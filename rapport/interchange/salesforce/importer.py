@@ -8,15 +8,24 @@ order of ``MAPPERS`` lets each object refer to the ones before it; references wi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db import connection
+from django.db.models import Exists, Model, OuterRef
 from django.utils.translation import gettext as _
 
 from rapport.accountmaps.signals import schedule_refresh
 from rapport.accounts.choices import TeamRole
 from rapport.accounts.models import Account, TeamMember
+from rapport.communications.models import (
+    CadenceRule,
+    Touchpoint,
+    TouchpointStakeholder,
+    TouchpointUser,
+)
 from rapport.communications.services import cadence_sync, refresh_contacts
 from rapport.interchange.progress import Progress
 from rapport.interchange.report import ProblemReport
@@ -53,6 +62,15 @@ MAPPERS: tuple[type[Mapper], ...] = (
 # Standard columns read beyond the schema's (which lists what the exporter writes).
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {"Contract": ("ContractTerm",)}
 _REFRESH_CHUNK = 500
+_NEW_ACCOUNTS_SLICE = 10_000
+_TOUCHED_SLICE = 10_000
+# Tables an object's import writes besides its model's (whose statistics are then refreshed).
+_ALSO_WRITTEN: dict[type[Mapper], tuple[type[Model], ...]] = {
+    activities.TaskMapper: (Touchpoint, TouchpointStakeholder, TouchpointUser),
+    activities.EventMapper: (TouchpointStakeholder, TouchpointUser),
+}
+# SQLite's page cache while importing, in KiB (negative: a size, not a page count).
+_SQLITE_CACHE_KIB = 131072
 
 
 def import_salesforce(
@@ -75,6 +93,7 @@ def import_salesforce(
     with (
         SalesforceSource(Path(source), report=report, extra_columns=EXTRA_COLUMNS) as reader,
         Scratch(Path(workdir)) as scratch,
+        _large_page_cache(),
     ):
         ctx = ImportContext(
             source=reader,
@@ -93,11 +112,50 @@ def import_salesforce(
             table = reader.table(mapper_class.sobject)
             if table is not None:
                 _import_object(ctx, mapper_class, table)
+                _refresh_statistics(mapper_class.model, *_ALSO_WRITTEN.get(mapper_class, ()))
         ctx.stage = str(_("Updating derived figures"))
         ctx.tick(force=True)
         _refresh_derived(ctx)
         ctx.progress(ctx.stage, ctx.total_bytes, ctx.total_bytes, force=True)
         return ctx.counts
+
+
+@contextmanager
+def _large_page_cache() -> Iterator[None]:
+    """On SQLite, a larger page cache for the import, the previous one restored after.
+
+    The indexes of a large export (Salesforce Ids, search keys, participants by time, history
+    dates) soon outgrow the default 2 MB cache; each insert then reads index pages back from
+    the file, and the import slows down as the tables grow. The cache is bounded: memory does
+    not grow beyond it with the size of the export.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {previous}")
+
+
+def _refresh_statistics(*models: type[Model]) -> None:
+    """On PostgreSQL, bring the planner's statistics of these tables up to date.
+
+    The import fills tables in one transaction that autovacuum cannot see into: the planner
+    would go on taking a table of a million rows for the empty one it was, and read it whole
+    for each batch's lookups (Salesforce Ids, a batch's rules). ``ANALYZE`` reads a sample of
+    bounded size, so its cost does not grow with the table. SQLite's plans do not need it.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in dict.fromkeys(models):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _import_object(ctx: ImportContext, mapper_class: type[Mapper], table: Table) -> None:
@@ -124,6 +182,7 @@ def _import_object(ctx: ImportContext, mapper_class: type[Mapper], table: Table)
     if batch:
         _flush(ctx, mapper, batch)
     mapper.finish()
+    ctx.spill()
     ctx.tick(force=True)
 
 
@@ -163,6 +222,7 @@ def _flush(ctx: ImportContext, mapper: Mapper, batch: list[Record]) -> None:
         in_batch.add(record.id)
         unique.append(record)
     mapper.process(unique)
+    ctx.spill()
     ctx.tick()
 
 
@@ -174,19 +234,37 @@ def _refresh_derived(ctx: ImportContext) -> None:
     the accounts and people with imported exchanges are recomputed; and the account map
     summaries of every account whose people changed are refreshed when the transaction commits.
     """
-    new_accounts = Account.objects.filter(pk__gt=ctx.accounts_created_after)
-    cadence_sync(accounts=new_accounts)
+    # New accounts a slice at a time, the planner's statistics brought up to date after each:
+    # each slice's refresh reads the rules the slices before it created.
+    last = ctx.accounts_created_after
+    while True:
+        upto = (
+            Account.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[_NEW_ACCOUNTS_SLICE - 1 : _NEW_ACCOUNTS_SLICE]
+            .first()
+        )
+        new_accounts = Account.objects.filter(pk__gt=last)
+        if upto is not None:
+            new_accounts = new_accounts.filter(pk__lte=upto)
+        cadence_sync(accounts=new_accounts)
+        _refresh_statistics(CadenceRule)
+        if upto is None:
+            break
+        last = upto
     tiers = sorted(ctx.tier_changed)
     for start in range(0, len(tiers), _REFRESH_CHUNK):
         cadence_sync(accounts=Account.objects.filter(pk__in=tiers[start : start + _REFRESH_CHUNK]))
     _managers_on_team(ctx)
-    if ctx.contact_accounts:
-        refresh_contacts(
-            account_ids=ctx.contact_accounts,
-            stakeholder_ids=ctx.contact_people,
-            pairs=ctx.contact_pairs,
-            now=ctx.now,
-        )
+    # The accounts, people and pairs with exchanges, read back from the scratch file a slice
+    # at a time (each kind refreshed apart, as ``refresh_contacts`` does them one after another).
+    ctx.spill()
+    for accounts in ctx.scratch.touched("account", size=_TOUCHED_SLICE):
+        refresh_contacts(account_ids=[pk for pk, _none in accounts], now=ctx.now)
+    for persons in ctx.scratch.touched("person", size=_TOUCHED_SLICE):
+        refresh_contacts(account_ids=(), stakeholder_ids=[pk for pk, _none in persons], now=ctx.now)
+    for pairs in ctx.scratch.touched("pair", size=_TOUCHED_SLICE):
+        refresh_contacts(account_ids=(), pairs=pairs, now=ctx.now)
     changed = sorted(ctx.accounts_changed)
     for start in range(0, len(changed), _REFRESH_CHUNK):
         schedule_refresh(account_ids=tuple(changed[start : start + _REFRESH_CHUNK]))

@@ -38,6 +38,10 @@ class Scratch:
             "CREATE TABLE resolved (grp INTEGER, child INTEGER, parent INTEGER, file TEXT, "
             "line INTEGER)"
         )
+        self.db.execute(
+            "CREATE TABLE touched (kind TEXT, a INTEGER, b INTEGER, PRIMARY KEY (kind, a, b)) "
+            "WITHOUT ROWID"
+        )
 
     def already_seen(self, object_name: str, ids: list[str]) -> set[str]:
         """The Ids given earlier in the object's files; all of ``ids`` are then marked seen."""
@@ -104,6 +108,20 @@ class Scratch:
         if batch:
             yield batch
         self.db.execute("DELETE FROM resolved")
+
+    def add_touched(self, kind: str, keys: Iterable[tuple[int, int]]) -> None:
+        """Remember primary keys (or pairs of them; 0 for none) whose derived figures are due."""
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO touched VALUES (?, ?, ?)", ((kind, a, b) for a, b in keys)
+        )
+        self.db.execute("COMMIT")
+
+    def touched(self, kind: str, *, size: int) -> Iterator[list[tuple[int, int]]]:
+        """The keys remembered under ``kind``, each once and in order, a batch at a time."""
+        cursor = self.db.execute("SELECT a, b FROM touched WHERE kind = ? ORDER BY a, b", (kind,))
+        while batch := cursor.fetchmany(size):
+            yield batch
 
     def close(self) -> None:
         self.db.close()

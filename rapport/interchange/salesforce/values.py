@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+T = TypeVar("T")
 
 
 class BadValue(ValueError):
@@ -20,6 +24,20 @@ class BadValue(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        # The column of the cell, when read through ``read_cell``: the report names it.
+        self.column = ""
+
+
+def read_cell(row: Mapping[str, str], column: str, parse: Callable[[str], T]) -> T | None:
+    """A cell of ``row`` read by ``parse``; None when empty. A ``BadValue`` names the column."""
+    text = row.get(column, "").strip()
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except BadValue as error:
+        error.column = column
+        raise
 
 
 _TRUE = frozenset({"true", "1", "yes"})

@@ -256,9 +256,15 @@ def build_book() -> Book:
             acting_user=manager, data={"title": "Call back", "account": subsidiary}
         ),
         communication_services.task_create(acting_user=admin, data={"title": "No account"}),
+        communication_services.task_create(
+            acting_user=manager, data={"title": "Dropped idea", "account": group}
+        ),
     ]
     communication_services.task_set_status(
         task=tasks[1], acting_user=manager, status=TaskStatus.DONE
+    )
+    communication_services.task_set_status(
+        task=tasks[3], acting_user=manager, status=TaskStatus.CANCELLED
     )
     SalesforceRecord.objects.create(
         object_name="Case",

@@ -217,6 +217,7 @@ def test_activities_go_to_tasks_or_events_by_kind(book: Book) -> None:
         "Send the deck, v2": "Not Started",
         "Call back": "Completed",
         "No account": "Not Started",
+        "Dropped idea": "Deferred",
     }
     assert {row["TaskSubtype"] for row in follow_ups} == {"Task"}
     assert {row["IsClosed"] for row in follow_ups if row["Subject"] == "Call back"} == {"true"}

@@ -178,7 +178,7 @@ def test_task_unresolved_references(load):
         ("Task.csv", 4, "WhoId"),
         ("Task.csv", 4, "OwnerId"),
         ("Task.csv", 5, "WhatId"),
-        ("Task.csv", 6, ""),
+        ("Task.csv", 6, "ActivityDate"),
     ]
     assert "neither in the export nor imported before" in problems(result)[0][3]
 

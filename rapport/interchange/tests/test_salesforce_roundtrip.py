@@ -83,7 +83,7 @@ def test_export_import_into_an_empty_instance_and_export_again_gives_the_same_fi
     assert_same_files(first, second)
     assert run.counts["Account"]["created"] == 3
     assert Stakeholder.objects.get(salesforce_id=book.ceo.salesforce_id).first_name == "Hélène"
-    assert Touchpoint.objects.count() == 8 and Task.objects.count() == 3
+    assert Touchpoint.objects.count() == 8 and Task.objects.count() == 4
     assert Opportunity.objects.count() == 4
     assert SalesforceRecord.objects.filter(object_name="Case").count() == 2
 
