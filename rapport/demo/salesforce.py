@@ -43,53 +43,18 @@ ACCOUNT_PREFIX = schema.ACCOUNT.prefix
 CONTACT_PREFIX = schema.CONTACT.prefix
 TASK_PREFIX = schema.TASK.prefix
 
+
+def _standard(sobject: schema.SalesforceObject) -> tuple[str, ...]:
+    """The fields of a real org's export: the schema's, without Rapport's own custom fields."""
+    return tuple(name for name in sobject.fields if not name.startswith("Rapport_"))
+
+
 # Field order of each file: Salesforce's API names, plus the audit and custom columns a real
 # export has and Rapport does not read.
-USER_FIELDS = ("Id", "FirstName", "LastName", "Email", "Title", "IsActive", "LanguageLocaleKey")
-ACCOUNT_FIELDS = (
-    "Id",
-    "IsDeleted",
-    "Name",
-    "ParentId",
-    "Industry",
-    "BillingCountry",
-    "Website",
-    "NumberOfEmployees",
-    "Description",
-    "OwnerId",
-    "CreatedDate",
-    "Region__c",
-)
-CONTACT_FIELDS = (
-    "Id",
-    "IsDeleted",
-    "AccountId",
-    "FirstName",
-    "LastName",
-    "Title",
-    "Department",
-    "Email",
-    "Phone",
-    "ReportsToId",
-    "Description",
-    "CreatedDate",
-)
-TASK_FIELDS = (
-    "Id",
-    "IsDeleted",
-    "WhoId",
-    "WhatId",
-    "Subject",
-    "ActivityDate",
-    "Status",
-    "IsClosed",
-    "TaskSubtype",
-    "Type",
-    "CallDurationInSeconds",
-    "OwnerId",
-    "Description",
-    "CreatedDate",
-)
+USER_FIELDS = _standard(schema.USER)
+ACCOUNT_FIELDS = (*_standard(schema.ACCOUNT), "CreatedDate", "Region__c")
+CONTACT_FIELDS = (*_standard(schema.CONTACT), "CreatedDate")
+TASK_FIELDS = (*_standard(schema.TASK), "CreatedDate")
 
 FIRST_NAMES = (
     "Élodie",
