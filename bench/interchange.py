@@ -62,7 +62,8 @@ def _peak_rss_mb() -> float:
 
 
 def generate(args: argparse.Namespace) -> int:
-    sys.path.insert(0, str(ROOT))
+    # The generator takes its columns and Ids from the exporter, which reads the models.
+    _configure_django()
     from rapport.demo.salesforce import ExportShape, write_salesforce_export
 
     shape = ExportShape(

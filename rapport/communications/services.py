@@ -401,8 +401,12 @@ def cadence_defaults() -> dict[str, dict[str, int]]:
     return table
 
 
-def cadence_sync(*, accounts: QuerySet[Account]) -> int:
-    """Give every account the rules of its tier's defaults, leaving its own rules alone."""
+def cadence_sync(*, accounts: QuerySet[Account], refresh: bool = True) -> int:
+    """Give every account the rules of its tier's defaults, leaving its own rules alone.
+
+    The changed accounts' rules are then refreshed from their exchanges; ``refresh=False`` is
+    for a caller that refreshes them itself afterwards (an import, with its touchpoints).
+    """
     table = cadence_defaults()
     today = timezone.localdate()
     changed_accounts: list[int] = []
@@ -444,7 +448,7 @@ def cadence_sync(*, accounts: QuerySet[Account]) -> int:
             _write_fields(to_update, ["interval_days", "next_due_on"])
             CadenceRule.objects.filter(pk__in=to_delete).delete()
             # This batch's changed accounts only: the list holds every batch's so far.
-            changed_here = set(changed_accounts[-len(batch) :])
+            changed_here = set(changed_accounts[-len(batch) :]) if refresh else set()
             refresh_cadence(account_ids=[pk for pk in ids if pk in changed_here])
     return len(changed_accounts)
 

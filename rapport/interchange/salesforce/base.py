@@ -10,14 +10,17 @@ get no history row, so that importing an export twice writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import functools
+import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet, signals
@@ -101,31 +104,60 @@ class ImportContext:
         return self.acting_user
 
 
-def among(queryset: QuerySet[Any], name: str, values: Iterable[Any]) -> QuerySet[Any]:
-    """``queryset`` filtered on ``name`` being one of ``values`` (thousands of them).
+def _column(model: type[models.Model], name: str) -> str:
+    """The column of a concrete field, named by its name or its attribute name."""
+    for model_field in model._meta.concrete_fields:
+        if name in (model_field.name, model_field.attname):
+            return str(model_field.column)
+    raise FieldDoesNotExist(f"{model.__name__} has no field {name}")
 
-    On PostgreSQL the values go as one array parameter (``= ANY(%s)``): psycopg parses a
-    statement's placeholders on the client, and a batch's ``IN`` list of thousands of them cost
-    more than the query itself.
+
+def one_of(column: str, values: list[Any]) -> tuple[str, Any]:
+    """A condition that ``column`` (quoted) holds one of ``values``, and its one parameter.
+
+    The values go as one parameter: an array on PostgreSQL, a JSON list read by ``json_each``
+    on SQLite. A batch's ``IN`` list of thousands of placeholders would cost more to prepare
+    (the ORM's per-value work, the drivers' parsing) than the query itself.
     """
-    wanted = list(values)
-    if connection.vendor != "postgresql":
-        return queryset.filter(**{f"{name}__in": wanted})
-    model_field = queryset.model._meta.get_field(name)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", values
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(values)  # noqa: S608
+
+
+def among(queryset: QuerySet[Any], name: str, values: Iterable[Any]) -> QuerySet[Any]:
+    """``queryset`` filtered on the field ``name`` being one of ``values`` (thousands of them)."""
     quote = connection.ops.quote_name
-    column = f"{quote(queryset.model._meta.db_table)}.{quote(model_field.column)}"
-    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[wanted])  # noqa: S610
+    column = f"{quote(queryset.model._meta.db_table)}.{quote(_column(queryset.model, name))}"
+    condition, parameter = one_of(column, list(values))
+    return queryset.extra(where=[condition], params=[parameter])  # noqa: S610
 
 
 def resolve(model: type[models.Model], ids: Iterable[str], *values: str) -> dict[str, Any]:
-    """Salesforce Id → primary key (or a tuple of pk and ``values``) of rows imported before."""
+    """Salesforce Id → primary key (or a tuple of pk and ``values``) of rows imported before.
+
+    ``values`` name fields whose stored values are read as they are (keys, numbers, text). One
+    plain statement, the Ids sent as a single parameter: the ORM's ``IN`` list would prepare each
+    of a batch's thousands of Ids apart, and the driver parse as many placeholders.
+    """
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = among(model._base_manager.all(), "salesforce_id", wanted)
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [_column(model, name) for name in ("salesforce_id", meta.pk.name, *values)]
+    key = quote(columns[0])
+    condition, parameter = one_of(key, wanted)
+    # Names from the model's own metadata, quoted; the Ids are a parameter.
+    sql = (
+        f"SELECT {', '.join(quote(column) for column in columns)} "  # noqa: S608
+        f"FROM {quote(meta.db_table)} WHERE {condition}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [parameter])
+        rows = cursor.fetchall()
     if values:
-        return {row[0]: row[1:] for row in rows.values_list("salesforce_id", "pk", *values)}
-    return dict(rows.values_list("salesforce_id", "pk"))
+        return {row[0]: tuple(row[1:]) for row in rows}
+    return {row[0]: row[1] for row in rows}
 
 
 # Field types whose Python values the database drivers take as they are: no per-value call
@@ -232,8 +264,10 @@ class _Layout:
     converters: list[Converter]
     history_table: str | None
     history_columns: list[str]
-    # Per history column: the row's attribute and converter, or None for the history's own.
-    history_sources: list[tuple[str, Converter] | None]
+    # Per history column: the row's column it copies, or None for the history's own (whose
+    # names are ``history_own``, in order), with that column's type for a cast.
+    history_select: list[str | None]
+    history_casts: list[str]
     history_own: list[str]
 
 
@@ -250,7 +284,8 @@ def _layout(model: type[models.Model]) -> _Layout:
     by_attname = {field.attname: field for field in model._meta.concrete_fields}
     history_table = None
     history_columns: list[str] = []
-    history_sources: list[tuple[str, Converter] | None] = []
+    history_select: list[str | None] = []
+    history_casts: list[str] = []
     history_own: list[str] = []
     if hasattr(model, "history"):
         history_model = model.history.model
@@ -259,12 +294,12 @@ def _layout(model: type[models.Model]) -> _Layout:
             if field.primary_key:
                 continue
             history_columns.append(field.column)
+            history_casts.append(str(field.db_type(connection)))
             if field.attname in _HISTORY_OWN:
-                history_sources.append(None)
+                history_select.append(None)
                 history_own.append(field.attname)
             else:
-                source = by_attname[field.attname]
-                history_sources.append((field.attname, _converter(source, connection)))
+                history_select.append(by_attname[field.attname].column)
     layout = _Layout(
         table=model._meta.db_table,
         pk_column=model._meta.pk.column,
@@ -273,7 +308,8 @@ def _layout(model: type[models.Model]) -> _Layout:
         converters=[_converter(field, connection) for field in fields],
         history_table=history_table,
         history_columns=history_columns,
-        history_sources=history_sources,
+        history_select=history_select,
+        history_casts=history_casts,
         history_own=history_own,
     )
     _LAYOUTS[key] = layout
@@ -316,9 +352,14 @@ def insert_rows(model: type[models.Model], rows: list[Any]) -> None:
         f"INSERT INTO {quote(layout.table)} "  # noqa: S608
         f"({', '.join(quote(field.column) for field in layout.fields)}) VALUES "
     )
-    marks = "(" + ", ".join(["%s"] * width) + ")"
+    marks = "(" + ", ".join(["?"] * width) + ")"
     tail = f" RETURNING {quote(layout.pk_column)}"
-    with connection.cursor() as cursor:
+    # SQLite's own cursor, with its own placeholders: Django's would rewrite each statement of
+    # thousands of "%s" first. The values are converted above as the backend would.
+    with (
+        connection.wrap_database_errors,
+        contextlib.closing(connection.connection.cursor()) as cursor,
+    ):
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             params: list[Any] = []
@@ -405,8 +446,9 @@ def write_history(
 ) -> None:
     """One history row per created or changed row, in bulk, named after the import.
 
-    The rows are sent as tuples of the row's values (they are the row as written), with the
-    history's own columns: the import's time, reason and user, and "+" or "~".
+    The rows are written already, so their history is copied by the database itself
+    (``INSERT … SELECT`` by primary key), with the history's own columns: the import's time,
+    reason and user, and "+" or "~". No value makes the round trip through Python.
     """
     if not rows or not hasattr(model, "history"):
         return
@@ -419,36 +461,27 @@ def write_history(
         "history_user_id": user.pk if user is not None else None,
     }
     quote = connection.ops.quote_name
+    postgresql = connection.vendor == "postgresql"
+    constants = iter(layout.history_own)
+    selected: list[str] = []
+    params: list[Any] = []
+    for source, cast in zip(layout.history_select, layout.history_casts, strict=True):
+        if source is not None:
+            selected.append(quote(source))
+            continue
+        params.append(own[next(constants)])
+        # PostgreSQL types a bare parameter in a select list as text; SQLite needs no cast.
+        selected.append(f"CAST(%s AS {cast})" if postgresql else "%s")
+    where, keys = one_of(quote(layout.pk_column), sorted(row.pk for row in rows))
+    # Names from the models' own metadata, quoted; every value is a parameter.
     sql = (
         f"INSERT INTO {quote(layout.history_table or '')} "  # noqa: S608
         f"({', '.join(quote(column) for column in layout.history_columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(layout.history_columns))})"
+        f"SELECT {', '.join(selected)} FROM {quote(layout.table)} WHERE {where} "
+        f"ORDER BY {quote(layout.pk_column)}"
     )
-    constants = iter([own[name] for name in layout.history_own])
-    template: list[Any] = [None if source else next(constants) for source in layout.history_sources]
-    sources = [
-        (index, source) for index, source in enumerate(layout.history_sources) if source is not None
-    ]
-    params = []
-    for row in rows:
-        values = list(template)
-        for index, (attname, converter) in sources:
-            value = getattr(row, attname)
-            if value is None or value.__class__ in _SCALARS:
-                values[index] = value
-            else:
-                values[index] = converter(value)
-        params.append(values)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            columns = ", ".join(quote(column) for column in layout.history_columns)
-            table = quote(layout.history_table or "")
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for values in params:
-                    copy.write_row(values)
-            return
-        for start in range(0, len(params), BATCH_SIZE):
-            cursor.executemany(sql, params[start : start + BATCH_SIZE])
+        cursor.execute(sql, [*params, keys])
 
 
 def bulk_write(

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 
 from django.utils.translation import gettext as _
 
 from rapport.interchange.salesforce.schema import BY_PREFIX
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_ALPHANUMERIC = string.ascii_letters + string.digits
 _ID_CHARACTERS = re.compile(r"[0-9A-Za-z]+")
 
 
@@ -27,16 +29,26 @@ class InvalidId(ValueError):
         self.message = message
 
 
+# Each character as a bit: "1" for an upper-case letter, "0" for anything else.
+_CASE_BITS = str.maketrans(
+    {character: "1" if character.isupper() else "0" for character in _ALPHANUMERIC}
+)
+
+
+# A group's five bits, first character first, and the suffix character they make.
+_GROUP_CHARACTER = {
+    format(value, "05b")[::-1]: character for value, character in enumerate(_SUFFIX_ALPHABET)
+}
+
+
 def checksum(id15: str) -> str:
-    """The three characters Salesforce appends to a 15-character Id."""
-    suffix = []
-    for start in (0, 5, 10):
-        bits = 0
-        for position, character in enumerate(id15[start : start + 5]):
-            if "A" <= character <= "Z":
-                bits |= 1 << position
-        suffix.append(_SUFFIX_ALPHABET[bits])
-    return "".join(suffix)
+    """The three characters Salesforce appends to a 15-character Id.
+
+    Each group of five characters gives one: bit ``n`` of its position in the alphabet is set
+    when the group's ``n``-th character is an upper-case letter.
+    """
+    bits = id15.translate(_CASE_BITS)
+    return _GROUP_CHARACTER[bits[:5]] + _GROUP_CHARACTER[bits[5:10]] + _GROUP_CHARACTER[bits[10:15]]
 
 
 # The same Ids come back again and again (an account named by each of its tasks); a bounded cache

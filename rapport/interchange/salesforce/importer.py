@@ -247,7 +247,9 @@ def _refresh_derived(ctx: ImportContext) -> None:
         new_accounts = Account.objects.filter(pk__gt=last)
         if upto is not None:
             new_accounts = new_accounts.filter(pk__lte=upto)
-        cadence_sync(accounts=new_accounts)
+        # Their rules start from their creation; those with imported exchanges are refreshed
+        # below with their last contacts, the others have nothing to refresh.
+        cadence_sync(accounts=new_accounts, refresh=False)
         _refresh_statistics(CadenceRule)
         if upto is None:
             break

@@ -1,9 +1,18 @@
 from unittest import mock
 
 import pytest
+from django.utils import timezone
 
-from rapport.accounts.models import Account
-from rapport.communications.models import Task, Touchpoint, TouchpointStakeholder
+from rapport.accounts.models import Account, TeamMember
+from rapport.communications.choices import EXCHANGE_KINDS, CadenceKind
+from rapport.communications.models import (
+    CadenceRule,
+    Task,
+    Touchpoint,
+    TouchpointStakeholder,
+    TouchpointUser,
+)
+from rapport.core.tests.factories import UserFactory
 from rapport.interchange.choices import ImportKind, ImportStatus
 from rapport.interchange.report import read_problems
 from rapport.interchange.services import import_run_create, import_run_execute
@@ -11,6 +20,7 @@ from rapport.interchange.tests.sfgen import SalesforceExport
 from rapport.revenue.models import Opportunity
 from rapport.revenue.tests.factories import pipeline
 from rapport.stakeholders.models import Stakeholder
+from rapport.users.choices import Role
 
 
 @pytest.fixture
@@ -94,6 +104,56 @@ def test_newer_export_updates_only_what_changed(imports):
     sub = Account.objects.get(salesforce_id=ids["sub"])
     assert sub.name == "Renamed" and sub.version == version + 1
     assert sub.history.first().history_type == "~"
+
+
+def _tracked(history_row):
+    return {
+        field.attname: getattr(history_row, field.attname)
+        for field in history_row.instance_type.history.model.tracked_fields
+    }
+
+
+@pytest.mark.django_db
+def test_each_history_row_is_the_row_as_written_by_whom_and_when(imports):
+    export, ids = book()
+    head = UserFactory(email="head@example.com", role=Role.HEAD_OF_ACCOUNT_MANAGEMENT)
+    created = import_run_create(
+        kind=ImportKind.SALESFORCE,
+        file_name="one",
+        chunks=None,
+        acting_user=head,
+    )
+    import_run_execute(run=created, source=export.write_folder(imports / "one"))
+    for row in export.rows["Account"]:
+        if row["Id"] == ids["sub"]:
+            row["Name"] = "Renamed"
+    again = import_run_create(
+        kind=ImportKind.SALESFORCE, file_name="two", chunks=None, acting_user=head
+    )
+    import_run_execute(run=again, source=export.write_folder(imports / "two"))
+
+    checked = 0
+    models = (
+        Account,
+        TeamMember,
+        Stakeholder,
+        Touchpoint,
+        TouchpointStakeholder,
+        TouchpointUser,
+        Task,
+    )
+    for model in models:
+        for current in model._base_manager.all():
+            latest = current.history.order_by("-history_id").first()
+            assert latest.history_user_id == head.pk
+            assert latest.history_change_reason == "Salesforce import"
+            tracked = _tracked(latest)
+            assert tracked == {name: getattr(current, name) for name in tracked}, model
+            checked += 1
+    assert checked == sum(model._base_manager.count() for model in models) >= 10
+    sub = Account.objects.get(salesforce_id=ids["sub"])
+    kinds = list(sub.history.order_by("history_id").values_list("history_type", "name"))
+    assert kinds[0][0] == "+" and kinds[-1] == ("~", "Renamed")
 
 
 @pytest.mark.django_db
@@ -216,3 +276,20 @@ def test_a_manager_written_before_is_set_at_insert_in_the_one_history_row(import
         "A person can only report to someone of the same account; left empty."
     ]
     assert result.counts["Contact"] == {"created": 2, "updated": 0, "unchanged": 3, "skipped": 0}
+
+
+@pytest.mark.django_db
+def test_new_accounts_get_their_cadence_kept_by_the_imported_exchanges(imports):
+    export, ids = book()
+    run(export.write_folder(imports / "one"))
+    top = Account.objects.get(salesforce_id=ids["top"])
+    sub = Account.objects.get(salesforce_id=ids["sub"])
+    held = top.touchpoints.get(kind__in=EXCHANGE_KINDS).occurred_at
+    check_in = CadenceRule.objects.get(account=top, kind=CadenceKind.CHECK_IN)
+    assert check_in.last_done_at == held
+    assert check_in.next_due_on == check_in.compute_next_due() > timezone.localdate(held)
+    assert top.last_contact_at == held
+    untouched = CadenceRule.objects.filter(account=sub).exclude(kind=CadenceKind.CHECK_IN)
+    assert untouched.exists()
+    for rule in untouched:
+        assert rule.last_done_at is None and rule.next_due_on == rule.compute_next_due()
