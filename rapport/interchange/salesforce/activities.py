@@ -402,8 +402,10 @@ class FollowUpMapper(Mapper):
         return {"completed_at", "completed_by_id"} if "status" in changed else set()
 
     def build(self, record: Record, values: dict[str, Any]) -> Any:
+        user = self.ctx.acting_user
         return new_row(
-            Task, {"salesforce_id": record.id, "created_by": self.ctx.acting_user, **values}
+            Task,
+            {"salesforce_id": record.id, "created_by_id": user.pk if user else None, **values},
         )
 
 

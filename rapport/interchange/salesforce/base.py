@@ -16,7 +16,7 @@ import enum
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -104,6 +104,25 @@ class ImportContext:
         return self.acting_user
 
 
+@contextlib.contextmanager
+def _cursor() -> Iterator[Any]:
+    """A cursor for the import's plain statements, whose parameters the server binds.
+
+    Django's PostgreSQL cursors bind on the client: a batch's array of thousands of Ids would be
+    quoted into the statement's text value by value in Python. psycopg's own cursor sends it
+    apart, as one parameter, dumped in C. SQLite binds its parameters itself.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
 def _column(model: type[models.Model], name: str) -> str:
     """The column of a concrete field, named by its name or its attribute name."""
     for model_field in model._meta.concrete_fields:
@@ -152,7 +171,7 @@ def resolve(model: type[models.Model], ids: Iterable[str], *values: str) -> dict
         f"SELECT {', '.join(quote(column) for column in columns)} "  # noqa: S608
         f"FROM {quote(meta.db_table)} WHERE {condition}"
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [parameter])
         rows = cursor.fetchall()
     if values:
@@ -228,8 +247,12 @@ def new_row(model: type[models.Model], values: dict[str, Any]) -> Any:
         ]
         attnames = {field.attname for field in model._meta.concrete_fields}
         _ATTNAMES[model] = attnames | {model._meta.pk.attname}
+        # Asked once: a model's init signals are connected when the apps are loaded.
+        _SIGNALLED[model] = signals.pre_init.has_listeners(
+            model
+        ) or signals.post_init.has_listeners(model)
     attnames = _ATTNAMES[model]
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    if _SIGNALLED[model]:
         return model(**values)
     row = model.__new__(model)
     row._state = ModelState()
@@ -247,6 +270,7 @@ def new_row(model: type[models.Model], values: dict[str, Any]) -> Any:
 
 _DEFAULTS: dict[type[models.Model], list[tuple[str, Callable[[], Any]]]] = {}
 _ATTNAMES: dict[type[models.Model], set[str]] = {}
+_SIGNALLED: dict[type[models.Model], bool] = {}
 
 
 def _prepared(field: models.Field[Any, Any], connection: BaseDatabaseWrapper, value: Any) -> Any:
@@ -480,7 +504,7 @@ def write_history(
         f"SELECT {', '.join(selected)} FROM {quote(layout.table)} WHERE {where} "
         f"ORDER BY {quote(layout.pk_column)}"
     )
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [*params, keys])
 
 
@@ -608,9 +632,12 @@ class Mapper:
         raise NotImplementedError
 
     def existing(self, records: list[Record]) -> dict[str, Any]:
-        rows = among(
-            self.model._base_manager.all(), "salesforce_id", [record.id for record in records]
-        )
+        # The keys first, in one light query: a first import finds none, and reads no more.
+        found = resolve(self.model, [record.id for record in records])
+        if not found:
+            return {}
+        key = self.model._meta.pk.name
+        rows = among(self.model._base_manager.all(), key, sorted(found.values()))
         return {row.salesforce_id: row for row in rows}
 
     def build(self, record: Record, values: dict[str, Any]) -> Any:
