@@ -353,22 +353,52 @@ def refresh_strengths(
                 condition |= Q(user_id=user_id, stakeholder_id=person_id)
             RelationshipStrength.objects.filter(condition).delete()
         if found:
-            RelationshipStrength.objects.bulk_create(
+            _upsert_strengths(
                 [
-                    RelationshipStrength(
-                        user_id=user_id,
-                        stakeholder_id=person_id,
-                        last_contact_at=last,
-                        shared_touchpoints=shared,
-                        strength=strength_score(last_contact_at=last, shared=shared, now=now),
-                        refreshed_at=now,
+                    (
+                        user_id,
+                        person_id,
+                        shared,
+                        last,
+                        strength_score(last_contact_at=last, shared=shared, now=now),
+                        now,
                     )
                     for (user_id, person_id), (last, shared) in found.items()
-                ],
-                update_conflicts=True,
-                unique_fields=["stakeholder", "user"],
-                update_fields=["last_contact_at", "shared_touchpoints", "strength", "refreshed_at"],
+                ]
             )
+
+
+def _upsert_strengths(
+    rows: Sequence[tuple[int, int, int, datetime.datetime, int, datetime.datetime]],
+) -> None:
+    """Insert or overwrite each pair's strength: user, person, shared, last, strength, time.
+
+    What ``bulk_create(update_conflicts=True)`` does, as one plain ``INSERT … ON CONFLICT``
+    statement (the same on both engines) sent by ``executemany``: no per-value work of the ORM's
+    insert compiler, no ``save()``, no signal.
+    """
+    meta = RelationshipStrength._meta
+    quote = connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    names = ["user", "stakeholder", "shared_touchpoints", "last_contact_at", "strength"]
+    columns = [column[name] for name in (*names, "refreshed_at")]
+    updated = columns[2:]
+    key = f"{column['stakeholder']}, {column['user']}"
+    # Names from the model's own metadata, quoted; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({key}) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in updated)
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (user_id, person_id, shared, adapt(last), strength, adapt(at))
+                for user_id, person_id, shared, last, strength, at in rows
+            ],
+        )
 
 
 def refresh_book(*, now: datetime.datetime | None = None) -> int:

@@ -134,12 +134,19 @@ def _column(model: type[models.Model], name: str) -> str:
 def one_of(column: str, values: list[Any]) -> tuple[str, Any]:
     """A condition that ``column`` (quoted) holds one of ``values``, and its one parameter.
 
-    The values go as one parameter: an array on PostgreSQL, a JSON list read by ``json_each``
-    on SQLite. A batch's ``IN`` list of thousands of placeholders would cost more to prepare
-    (the ORM's per-value work, the drivers' parsing) than the query itself.
+    The values (Salesforce Ids or keys: letters and digits) go as one text parameter, split on
+    the server: a list read by ``string_to_array`` on PostgreSQL, by ``json_each`` on SQLite. A
+    batch's ``IN`` list of thousands of placeholders, or an array, would cost more to prepare in
+    Python (the ORM's per-value work, the drivers' quoting) than the query itself.
     """
+    if not values:
+        return "1 = 0 AND %s = ''", ""
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", values
+        if isinstance(values[0], int):
+            return f"{column} = ANY(CAST(string_to_array(%s, ',') AS bigint[]))", ",".join(
+                map(str, values)
+            )
+        return f"{column} = ANY(string_to_array(%s, ','))", ",".join(values)
     return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(values)  # noqa: S608
 
 
