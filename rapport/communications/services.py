@@ -46,6 +46,7 @@ from rapport.communications.models import (
     hash_feed_token,
 )
 from rapport.communications.signals import contacts_refreshed
+from rapport.core.bulk import insert_plain
 from rapport.core.services import apply_fields, lock_versioned, require_permission, save_versioned
 from rapport.stakeholders.choices import DecisionRole
 from rapport.stakeholders.models import Stakeholder
@@ -474,7 +475,7 @@ def cadence_sync(*, accounts: QuerySet[Account], refresh: bool = True) -> int:
             if to_create or to_update or to_delete:
                 changed_accounts.append(pk)
         with transaction.atomic():
-            CadenceRule.objects.bulk_create(to_create)
+            insert_plain(CadenceRule, to_create)
             _write_fields(to_update, ["interval_days", "next_due_on"])
             CadenceRule.objects.filter(pk__in=to_delete).delete()
             # This batch's changed accounts only: the list holds every batch's so far.

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import enum
-import functools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -22,13 +20,12 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet, signals
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.core.models import SearchKeyField
+from rapport.core import bulk
 from rapport.interchange.progress import Progress
 from rapport.interchange.report import ProblemReport
 from rapport.interchange.salesforce.ids import InvalidId, normalize_id, object_of
@@ -186,58 +183,6 @@ def resolve(model: type[models.Model], ids: Iterable[str], *values: str) -> dict
     return {row[0]: row[1] for row in rows}
 
 
-# Field types whose Python values the database drivers take as they are: no per-value call
-# through Django's insert compiler (which was most of an import's time) is needed for them.
-_PLAIN_FIELDS: tuple[type[models.Field[Any, Any]], ...] = (
-    models.AutoField,
-    models.BigAutoField,
-    models.BigIntegerField,
-    models.BooleanField,
-    models.CharField,
-    models.EmailField,
-    models.IntegerField,
-    models.PositiveIntegerField,
-    models.PositiveSmallIntegerField,
-    models.SlugField,
-    models.SmallIntegerField,
-    models.TextField,
-    models.URLField,
-    SearchKeyField,
-)
-Converter = Callable[[Any], Any]
-# Values every driver takes as they are (an enum or a date is not one of them).
-_SCALARS = frozenset({str, int, float, bool})
-
-
-def _plain(value: Any) -> Any:
-    # Choices are enums: psycopg would send an enum's name, not its value.
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Converter:
-    """How one field's Python value becomes what the driver is given, decided once per field."""
-    if type(field) in _PLAIN_FIELDS:
-        return _plain
-    if isinstance(field, models.ForeignKey) and type(field.target_field) in _PLAIN_FIELDS:
-        return _plain
-    if type(field) is models.DateTimeField:
-        if connection.vendor == "sqlite" and connection.timezone_name == "UTC":
-            return _sqlite_datetime
-        return connection.ops.adapt_datetimefield_value
-    if type(field) is models.DateField:
-        return connection.ops.adapt_datefield_value
-    return functools.partial(_prepared, field, connection)
-
-
-# A row's times come back in its history and its links' rows: converted once each.
-@functools.lru_cache(maxsize=1 << 12)
-def _sqlite_datetime(value: datetime.datetime) -> str:
-    # What the SQLite backend stores: the time in UTC, as text without an offset.
-    if value.tzinfo is not None:
-        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
-    return str(value)
-
-
 def new_row(model: type[models.Model], values: dict[str, Any]) -> Any:
     """An unsaved instance of ``model`` with ``values``, built without ``Model.__init__``.
 
@@ -280,10 +225,6 @@ _ATTNAMES: dict[type[models.Model], set[str]] = {}
 _SIGNALLED: dict[type[models.Model], bool] = {}
 
 
-def _prepared(field: models.Field[Any, Any], connection: BaseDatabaseWrapper, value: Any) -> Any:
-    return field.get_db_prep_save(value, connection=connection)
-
-
 @dataclass
 class _Layout:
     """The columns of a model and of its history table, with each value's converter."""
@@ -292,7 +233,7 @@ class _Layout:
     pk_column: str
     fields: list[models.Field[Any, Any]]
     columns: list[str]
-    converters: list[Converter]
+    converters: list[bulk.Converter]
     history_table: str | None
     history_columns: list[str]
     # Per history column: the row's column it copies, or None for the history's own (whose
@@ -336,7 +277,7 @@ def _layout(model: type[models.Model]) -> _Layout:
         pk_column=model._meta.pk.column,
         fields=fields,
         columns=[model_field.column for model_field in fields],
-        converters=[_converter(field, connection) for field in fields],
+        converters=[bulk.converter(field, connection) for field in fields],
         history_table=history_table,
         history_columns=history_columns,
         history_select=history_select,
@@ -355,10 +296,6 @@ def _max_params() -> int:
     return connection.features.max_query_params or 100_000
 
 
-def _auto_now(field: models.Field[Any, Any]) -> bool:
-    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
-
-
 def insert_rows(model: type[models.Model], rows: list[Any]) -> None:
     """Insert ``rows`` (unsaved instances) in multi-row statements; each gets its primary key.
 
@@ -371,7 +308,7 @@ def insert_rows(model: type[models.Model], rows: list[Any]) -> None:
     # What ``pre_save`` does for ``auto_now`` fields, with one time for the whole call.
     now = timezone.now()
     for model_field in layout.fields:
-        if _auto_now(model_field):
+        if bulk.auto_now(model_field):
             for row in rows:
                 setattr(row, model_field.attname, now)
     if connection.vendor == "postgresql":
@@ -397,7 +334,7 @@ def insert_rows(model: type[models.Model], rows: list[Any]) -> None:
             for row in chunk:
                 for attname, converter in readers:
                     value = getattr(row, attname)
-                    if value is None or value.__class__ in _SCALARS:
+                    if value is None or value.__class__ in bulk.SCALARS:
                         params.append(value)
                     else:
                         params.append(converter(value))
@@ -408,11 +345,11 @@ def insert_rows(model: type[models.Model], rows: list[Any]) -> None:
                 row._state.db = connection.alias
 
 
-def _values(row: Any, readers: list[tuple[str, Converter]]) -> list[Any]:
+def _values(row: Any, readers: list[tuple[str, bulk.Converter]]) -> list[Any]:
     values = []
     for attname, converter in readers:
         value = getattr(row, attname)
-        if value is None or value.__class__ in _SCALARS:
+        if value is None or value.__class__ in bulk.SCALARS:
             values.append(value)
         else:
             values.append(converter(value))
@@ -423,7 +360,7 @@ def _copy_rows(
     model: type[models.Model],
     layout: _Layout,
     rows: list[Any],
-    readers: list[tuple[str, Converter]],
+    readers: list[tuple[str, bulk.Converter]],
 ) -> None:
     """PostgreSQL: take primary keys from the table's sequence, then ``COPY`` the rows in.
 
