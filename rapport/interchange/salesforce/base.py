@@ -105,9 +105,9 @@ class ImportContext:
 def _cursor() -> Iterator[Any]:
     """A cursor for the import's plain statements, whose parameters the server binds.
 
-    Django's PostgreSQL cursors bind on the client: a batch's array of thousands of Ids would be
-    quoted into the statement's text value by value in Python. psycopg's own cursor sends it
-    apart, as one parameter, dumped in C. SQLite binds its parameters itself.
+    Django's PostgreSQL cursors bind on the client: each statement's text is parsed and its
+    values quoted into it in Python. psycopg's own cursor sends the values apart, and reuses the
+    parsing of a statement it has seen. SQLite binds its parameters itself.
     """
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
