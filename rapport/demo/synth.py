@@ -55,6 +55,7 @@ from rapport.communications.models import (
     TouchpointUser,
 )
 from rapport.communications.services import EXECUTIVE_ROLES, cadence_defaults, strength_score
+from rapport.core.db import sqlite_page_cache
 from rapport.core.text import search_key
 from rapport.demo import data
 from rapport.demo import revenue as demo_revenue
@@ -115,6 +116,9 @@ _UNOWNED_SHARE_OF_MAPS = 0.1  # the account manager owns none of the client's pe
 # The top person's direct reports: the org template's C-level rows.
 _DIRECT_TITLES = [row for row in data.ORG_TEMPLATE[1:] if row[2] == 0]
 _OTHER_TITLES = [row for row in data.ORG_TEMPLATE[1:] if row[2] != 0]
+
+# SQLite's page cache while loading, in KiB: a million people's indexes outgrow 2 MB.
+_SQLITE_CACHE_KIB = 262144
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,7 @@ def synth_book(
     rng = random.Random(f"{seed}:{first_serial}")
     serials = _free_serials(start=first_serial)
     done = stakeholders = team_members = 0
-    with _bulk_load_pragmas():
+    with sqlite_page_cache(_SQLITE_CACHE_KIB):
         while done < accounts:
             size = min(batch_size, accounts - done)
             with transaction.atomic():
@@ -525,27 +529,6 @@ def _build_stakeholder(
     )
 
 
-@contextmanager
-def _bulk_load_pragmas() -> Iterator[None]:
-    """On SQLite, a larger page cache while loading.
-
-    The indexes of a million stakeholders outgrow the default 2 MB cache, and each insert
-    would then read index pages back from the file.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA cache_size = -262144")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {previous}")
-
-
 def synth_refresh_statistics() -> None:
     """Bring the planner's statistics up to date after a load, as autovacuum would later.
 
@@ -761,7 +744,7 @@ def synth_communications(
         ("touchpoints", "participants", "tasks", "cadence_rules", "strengths"), 0
     )
     done = 0
-    with _bulk_load_pragmas(), writer.session():
+    with sqlite_page_cache(_SQLITE_CACHE_KIB), writer.session():
         for start in range(0, len(account_ids), batch_size):
             batch = account_ids[start : start + batch_size]
             regular = [pk for pk in batch if pk not in busy]
@@ -1372,7 +1355,7 @@ def synth_revenue(
     _give_today_user_accounts(count=TODAY_USER_ACCOUNTS)
     totals = dict.fromkeys(("contracts", "lines", "amendments", "opportunities"), 0)
     done = 0
-    with _bulk_load_pragmas():
+    with sqlite_page_cache(_SQLITE_CACHE_KIB):
         for start in range(0, len(account_ids), batch_size):
             batch = account_ids[start : start + batch_size]
             with transaction.atomic():

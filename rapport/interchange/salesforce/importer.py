@@ -8,8 +8,6 @@ order of ``MAPPERS`` lets each object refer to the ones before it; references wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from rapport.communications.models import (
     TouchpointUser,
 )
 from rapport.communications.services import cadence_sync, refresh_contacts
+from rapport.core.db import sqlite_page_cache
 from rapport.interchange.progress import Progress
 from rapport.interchange.report import ProblemReport
 from rapport.interchange.salesforce import activities, people, revenue
@@ -69,7 +68,7 @@ _ALSO_WRITTEN: dict[type[Mapper], tuple[type[Model], ...]] = {
     activities.TaskMapper: (Touchpoint, TouchpointStakeholder, TouchpointUser),
     activities.EventMapper: (TouchpointStakeholder, TouchpointUser),
 }
-# SQLite's page cache while importing, in KiB (negative: a size, not a page count).
+# SQLite's page cache while importing, in KiB.
 _SQLITE_CACHE_KIB = 131072
 
 
@@ -93,7 +92,8 @@ def import_salesforce(
     with (
         SalesforceSource(Path(source), report=report, extra_columns=EXTRA_COLUMNS) as reader,
         Scratch(Path(workdir)) as scratch,
-        _large_page_cache(),
+        # Bounded, so that memory does not grow with the export.
+        sqlite_page_cache(_SQLITE_CACHE_KIB),
     ):
         ctx = ImportContext(
             source=reader,
@@ -118,29 +118,6 @@ def import_salesforce(
         _refresh_derived(ctx)
         ctx.progress(ctx.stage, ctx.total_bytes, ctx.total_bytes, force=True)
         return ctx.counts
-
-
-@contextmanager
-def _large_page_cache() -> Iterator[None]:
-    """On SQLite, a larger page cache for the import, the previous one restored after.
-
-    The indexes of a large export (Salesforce Ids, search keys, participants by time, history
-    dates) soon outgrow the default 2 MB cache; each insert then reads index pages back from
-    the file, and the import slows down as the tables grow. The cache is bounded: memory does
-    not grow beyond it with the size of the export.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {previous}")
 
 
 def _refresh_statistics(*models: type[Model]) -> None:
