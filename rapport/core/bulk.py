@@ -80,6 +80,15 @@ def auto_now(field: models.Field[Any, Any]) -> bool:
     return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
 
 
+def values_of(row: models.Model, readers: Sequence[tuple[str, Converter]]) -> list[Any]:
+    """A row's values for the driver: each attribute read, converted unless plain already."""
+    values = []
+    for attname, convert in readers:
+        value = getattr(row, attname)
+        values.append(value if value is None or value.__class__ in SCALARS else convert(value))
+    return values
+
+
 def insert_plain(model: type[models.Model], rows: Sequence[models.Model]) -> None:
     """Insert unsaved instances with one plain ``INSERT`` sent by ``executemany``.
 
@@ -101,12 +110,6 @@ def insert_plain(model: type[models.Model], rows: Sequence[models.Model]) -> Non
         f"({', '.join(quote(field.column) for field in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
-    params = []
-    for row in rows:
-        values = []
-        for attname, convert in readers:
-            value = getattr(row, attname)
-            values.append(value if value is None or value.__class__ in SCALARS else convert(value))
-        params.append(values)
+    params = [values_of(row, readers) for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)

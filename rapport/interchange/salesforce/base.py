@@ -332,28 +332,12 @@ def insert_rows(model: type[models.Model], rows: list[Any]) -> None:
             chunk = rows[start : start + per_statement]
             params: list[Any] = []
             for row in chunk:
-                for attname, converter in readers:
-                    value = getattr(row, attname)
-                    if value is None or value.__class__ in bulk.SCALARS:
-                        params.append(value)
-                    else:
-                        params.append(converter(value))
+                params.extend(bulk.values_of(row, readers))
             cursor.execute(head + ", ".join([marks] * len(chunk)) + tail, params)
             for row, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
                 row.pk = pk
                 row._state.adding = False
                 row._state.db = connection.alias
-
-
-def _values(row: Any, readers: list[tuple[str, bulk.Converter]]) -> list[Any]:
-    values = []
-    for attname, converter in readers:
-        value = getattr(row, attname)
-        if value is None or value.__class__ in bulk.SCALARS:
-            values.append(value)
-        else:
-            values.append(converter(value))
-    return values
 
 
 def _copy_rows(
@@ -377,7 +361,7 @@ def _copy_rows(
         columns = ", ".join(quote(column) for column in [layout.pk_column, *layout.columns])
         with cursor.cursor.copy(f"COPY {quote(layout.table)} ({columns}) FROM STDIN") as copy:
             for row, pk in zip(rows, pks, strict=True):
-                copy.write_row([pk, *_values(row, readers)])
+                copy.write_row([pk, *bulk.values_of(row, readers)])
     for row, pk in zip(rows, pks, strict=True):
         row.pk = pk
         row._state.adding = False
