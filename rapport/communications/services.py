@@ -47,6 +47,7 @@ from rapport.communications.models import (
 )
 from rapport.communications.signals import contacts_refreshed
 from rapport.core.bulk import insert_plain
+from rapport.core.db import plain_cursor
 from rapport.core.services import apply_fields, lock_versioned, require_permission, save_versioned
 from rapport.stakeholders.choices import DecisionRole
 from rapport.stakeholders.models import Stakeholder
@@ -392,7 +393,7 @@ def _upsert_strengths(
         + ", ".join(f"{name} = excluded.{name}" for name in updated)
     )
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
+    with plain_cursor() as cursor:
         cursor.executemany(
             sql,
             [
@@ -557,7 +558,7 @@ def _write_fields(rules: Sequence[CadenceRule], names: Sequence[str]) -> None:
         + [rule.pk]
         for rule in rules
     ]
-    with connection.cursor() as cursor:
+    with plain_cursor() as cursor:
         cursor.executemany(sql, params)
 
 

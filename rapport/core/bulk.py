@@ -1,4 +1,5 @@
-"""Plain bulk writes: values converted once per field type and sent with ``executemany``.
+"""Plain bulk writes: values converted once per field type and sent with ``executemany``
+(or ``COPY`` on PostgreSQL).
 
 Django's ``bulk_create`` prepares each value through its insert compiler, which for tens of
 thousands of rows costs more than the database's own work. These helpers decide once per field
@@ -18,6 +19,7 @@ from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from rapport.core.db import plain_cursor
 from rapport.core.models import SearchKeyField
 
 # Field types whose Python values the database drivers take as they are.
@@ -90,7 +92,8 @@ def values_of(row: models.Model, readers: Sequence[tuple[str, Converter]]) -> li
 
 
 def insert_plain(model: type[models.Model], rows: Sequence[models.Model]) -> None:
-    """Insert unsaved instances with one plain ``INSERT`` sent by ``executemany``.
+    """Insert unsaved instances: ``COPY`` on PostgreSQL, one plain ``INSERT`` by ``executemany``
+    elsewhere.
 
     For rows nobody reads back by key in the same step: their primary keys are not fetched.
     """
@@ -104,12 +107,15 @@ def insert_plain(model: type[models.Model], rows: Sequence[models.Model]) -> Non
                 setattr(row, field.attname, now)
     readers = [(field.attname, converter(field, connection)) for field in fields]
     quote = connection.ops.quote_name
-    # Names from the model's own metadata, quoted; every value is a parameter.
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    params = [values_of(row, readers) for row in rows]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    with plain_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Names from the model's own metadata, quoted; the rows are sent as data.
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(values_of(row, readers))
+            return
+        # Names from the model's own metadata, quoted; every value is a parameter.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        cursor.executemany(sql, [values_of(row, readers) for row in rows])

@@ -1,10 +1,11 @@
-"""Query helpers that keep prefix search on an index on both database engines, and SQLite's
-page cache for bulk loads."""
+"""Query helpers that keep prefix search on an index on both database engines, SQLite's page
+cache for bulk loads, and a cursor whose parameters the server binds."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q
@@ -48,3 +49,24 @@ def sqlite_page_cache(kib: int) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {previous}")
+
+
+@contextmanager
+def plain_cursor() -> Iterator[Any]:
+    """A cursor for plain bulk statements, whose parameters the database binds itself.
+
+    Django's PostgreSQL cursors bind on the client: each statement's text is parsed and its
+    values quoted into it in Python, row by row for ``executemany``. psycopg's own cursor sends
+    the values apart, reuses the parsing of a statement it has seen, and sends an
+    ``executemany`` in one pipeline. Errors are wrapped as Django's. SQLite binds its
+    parameters itself: Django's cursor is given there.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor

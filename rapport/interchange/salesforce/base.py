@@ -14,7 +14,7 @@ import contextlib
 import datetime
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.core import bulk
+from rapport.core.db import plain_cursor
 from rapport.interchange.progress import Progress
 from rapport.interchange.report import ProblemReport
 from rapport.interchange.salesforce.ids import InvalidId, normalize_id, object_of
@@ -101,25 +102,6 @@ class ImportContext:
         return self.acting_user
 
 
-@contextlib.contextmanager
-def _cursor() -> Iterator[Any]:
-    """A cursor for the import's plain statements, whose parameters the server binds.
-
-    Django's PostgreSQL cursors bind on the client: each statement's text is parsed and its
-    values quoted into it in Python. psycopg's own cursor sends the values apart, and reuses the
-    parsing of a statement it has seen. SQLite binds its parameters itself.
-    """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    import psycopg
-
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        yield cursor
-
-
 def _column(model: type[models.Model], name: str) -> str:
     """The column of a concrete field, named by its name or its attribute name."""
     for model_field in model._meta.concrete_fields:
@@ -175,7 +157,7 @@ def resolve(model: type[models.Model], ids: Iterable[str], *values: str) -> dict
         f"SELECT {', '.join(quote(column) for column in columns)} "  # noqa: S608
         f"FROM {quote(meta.db_table)} WHERE {condition}"
     )
-    with _cursor() as cursor:
+    with plain_cursor() as cursor:
         cursor.execute(sql, [parameter])
         rows = cursor.fetchall()
     if values:
@@ -388,7 +370,7 @@ def update_rows(model: type[models.Model], rows: list[Any], names: Iterable[str]
             values.append(None if value is None else converter(value))
         values.append(row.pk)
         params.append(values)
-    with connection.cursor() as cursor:
+    with plain_cursor() as cursor:
         for start in range(0, len(params), BATCH_SIZE):
             cursor.executemany(sql, params[start : start + BATCH_SIZE])
 
@@ -432,7 +414,7 @@ def write_history(
         f"SELECT {', '.join(selected)} FROM {quote(layout.table)} WHERE {where} "
         f"ORDER BY {quote(layout.pk_column)}"
     )
-    with _cursor() as cursor:
+    with plain_cursor() as cursor:
         cursor.execute(sql, [*params, keys])
 
 
