@@ -433,15 +433,16 @@ def cadence_defaults() -> dict[str, dict[str, int]]:
     return table
 
 
-def cadence_sync(*, accounts: QuerySet[Account], refresh: bool = True) -> int:
+def cadence_sync(*, accounts: QuerySet[Account]) -> int:
     """Give every account the rules of its tier's defaults, leaving its own rules alone.
 
-    The changed accounts' rules are then refreshed from their exchanges; ``refresh=False`` is
-    for a caller that refreshes them itself afterwards (an import, with its touchpoints).
+    The rules of the accounts that changed are refreshed from their exchanges in the same
+    write: a new rule is inserted already knowing when it was last kept.
     """
     table = cadence_defaults()
-    today = timezone.localdate()
-    changed_accounts: list[int] = []
+    now = timezone.now()
+    today = timezone.localdate(now)
+    changed_accounts = 0
     rows = list(accounts.order_by("pk").values_list("pk", "tier", "created_at"))
     for start in range(0, len(rows), REFRESH_BATCH):
         batch = rows[start : start + REFRESH_BATCH]
@@ -450,39 +451,51 @@ def cadence_sync(*, accounts: QuerySet[Account], refresh: bool = True) -> int:
         for held in CadenceRule.objects.filter(account_id__in=ids):
             existing[held.account_id][held.kind] = held
         to_create: list[CadenceRule] = []
-        to_update: list[CadenceRule] = []
+        kept: list[CadenceRule] = []
+        resized: set[int] = set()
         to_delete: list[int] = []
+        changed_here: set[int] = set()
         for pk, tier, created_at in batch:
             wanted = table.get(tier, {})
             rules_of_account = existing.get(pk, {})
             for kind, interval in wanted.items():
                 rule = rules_of_account.get(kind)
                 if rule is None:
-                    new = CadenceRule(
-                        account_id=pk,
-                        kind=kind,
-                        interval_days=interval,
-                        starts_on=min(timezone.localdate(created_at), today),
+                    to_create.append(
+                        CadenceRule(
+                            account_id=pk,
+                            kind=kind,
+                            interval_days=interval,
+                            starts_on=min(timezone.localdate(created_at), today),
+                        )
                     )
-                    new.next_due_on = new.compute_next_due()
-                    to_create.append(new)
+                    changed_here.add(pk)
                 elif not rule.is_custom and rule.interval_days != interval:
                     rule.interval_days = interval
-                    rule.next_due_on = rule.compute_next_due()
-                    to_update.append(rule)
+                    resized.add(rule.pk)
+                    changed_here.add(pk)
             for kind, rule in rules_of_account.items():
                 if not rule.is_custom and kind not in wanted:
                     to_delete.append(rule.pk)
-            if to_create or to_update or to_delete:
-                changed_accounts.append(pk)
+                    changed_here.add(pk)
+                elif rule.pk not in to_delete:
+                    kept.append(rule)
+        # The changed accounts' rules, new and kept, refreshed from one read of their exchanges.
+        sources = _last_done(account_ids=sorted(changed_here), now=now)
+        for rule in to_create:
+            _refresh_rule(rule, sources)
+        to_update = [
+            rule
+            for rule in kept
+            if rule.account_id in changed_here
+            and (_refresh_rule(rule, sources) or rule.pk in resized)
+        ]
         with transaction.atomic():
             insert_plain(CadenceRule, to_create)
-            _write_fields(to_update, ["interval_days", "next_due_on"])
+            _write_fields(to_update, ["interval_days", "last_done_at", "next_due_on"])
             CadenceRule.objects.filter(pk__in=to_delete).delete()
-            # This batch's changed accounts only: the list holds every batch's so far.
-            changed_here = set(changed_accounts[-len(batch) :]) if refresh else set()
-            refresh_cadence(account_ids=[pk for pk in ids if pk in changed_here])
-    return len(changed_accounts)
+        changed_accounts += len(changed_here)
+    return changed_accounts
 
 
 def refresh_cadence(*, account_ids: Sequence[int], now: datetime.datetime | None = None) -> None:
@@ -493,6 +506,17 @@ def refresh_cadence(*, account_ids: Sequence[int], now: datetime.datetime | None
     rules = list(CadenceRule.objects.filter(account_id__in=account_ids))
     if not rules:
         return
+    sources = _last_done(account_ids=account_ids, now=now)
+    changed = [rule for rule in rules if _refresh_rule(rule, sources)]
+    _write_fields(changed, ["last_done_at", "next_due_on"])
+
+
+def _last_done(
+    *, account_ids: Sequence[int], now: datetime.datetime
+) -> dict[str, dict[int, datetime.datetime]]:
+    """Per kind of rule, when each of these accounts last had an exchange that keeps it."""
+    if not account_ids:
+        return {}
     done = Touchpoint.objects.filter(account_id__in=account_ids, occurred_at__lte=now)
     any_exchange = dict(
         done.filter(kind__in=EXCHANGE_KINDS)
@@ -520,19 +544,21 @@ def refresh_cadence(*, account_ids: Sequence[int], now: datetime.datetime | None
         .annotate(last=Max("occurred_at"))
         .values_list("touchpoint__account_id", "last")
     )
-    sources: dict[str, dict[int, datetime.datetime]] = {
+    return {
         CadenceKind.CHECK_IN: any_exchange,
         CadenceKind.BUSINESS_REVIEW: reviews,
         CadenceKind.EXECUTIVE_TOUCH: executive,
     }
-    changed = []
-    for rule in rules:
-        before = (rule.last_done_at, rule.next_due_on)
-        rule.last_done_at = sources.get(rule.kind, {}).get(rule.account_id)
-        rule.next_due_on = rule.compute_next_due()
-        if (rule.last_done_at, rule.next_due_on) != before:
-            changed.append(rule)
-    _write_fields(changed, ["last_done_at", "next_due_on"])
+
+
+def _refresh_rule(
+    rule: CadenceRule, sources: Mapping[str, Mapping[int, datetime.datetime]]
+) -> bool:
+    """Set when ``rule`` was last kept and is next due from ``sources``; whether that changed."""
+    before = (rule.last_done_at, rule.next_due_on)
+    rule.last_done_at = sources.get(rule.kind, {}).get(rule.account_id)
+    rule.next_due_on = rule.compute_next_due()
+    return (rule.last_done_at, rule.next_due_on) != before
 
 
 def _write_fields(rules: Sequence[CadenceRule], names: Sequence[str]) -> None:

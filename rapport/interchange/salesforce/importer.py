@@ -206,13 +206,23 @@ def _flush(ctx: ImportContext, mapper: Mapper, batch: list[Record]) -> None:
 def _refresh_derived(ctx: ImportContext) -> None:
     """What the services keep in step on each save, done once for everything the import wrote.
 
-    New accounts get their tier's cadence rules and their manager on the team, as
-    ``account_create`` gives them; the last contacts, cadences and relationship strengths of
-    the accounts and people with imported exchanges are recomputed; and the account map
-    summaries of every account whose people changed are refreshed when the transaction commits.
+    The last contacts, cadences and relationship strengths of the accounts and people with
+    imported exchanges are recomputed; new accounts get their tier's cadence rules and their
+    manager on the team, as ``account_create`` gives them; and the account map summaries of
+    every account whose people changed are refreshed when the transaction commits.
     """
+    # The accounts, people and pairs with exchanges, read back from the scratch file a slice
+    # at a time (each kind refreshed apart, as ``refresh_contacts`` does them one after another).
+    # New accounts have no cadence rules yet: theirs are created below, already refreshed.
+    ctx.spill()
+    for accounts in ctx.scratch.touched("account", size=_TOUCHED_SLICE):
+        refresh_contacts(account_ids=[pk for pk, _none in accounts], now=ctx.now)
+    for persons in ctx.scratch.touched("person", size=_TOUCHED_SLICE):
+        refresh_contacts(account_ids=(), stakeholder_ids=[pk for pk, _none in persons], now=ctx.now)
+    for pairs in ctx.scratch.touched("pair", size=_TOUCHED_SLICE):
+        refresh_contacts(account_ids=(), pairs=pairs, now=ctx.now)
     # New accounts a slice at a time, the planner's statistics brought up to date after each:
-    # each slice's refresh reads the rules the slices before it created.
+    # each slice's reads of the rules follow the rules the slices before it created.
     last = ctx.accounts_created_after
     while True:
         upto = (
@@ -224,9 +234,7 @@ def _refresh_derived(ctx: ImportContext) -> None:
         new_accounts = Account.objects.filter(pk__gt=last)
         if upto is not None:
             new_accounts = new_accounts.filter(pk__lte=upto)
-        # Their rules start from their creation; those with imported exchanges are refreshed
-        # below with their last contacts, the others have nothing to refresh.
-        cadence_sync(accounts=new_accounts, refresh=False)
+        cadence_sync(accounts=new_accounts)
         _refresh_statistics(CadenceRule)
         if upto is None:
             break
@@ -235,15 +243,6 @@ def _refresh_derived(ctx: ImportContext) -> None:
     for start in range(0, len(tiers), _REFRESH_CHUNK):
         cadence_sync(accounts=Account.objects.filter(pk__in=tiers[start : start + _REFRESH_CHUNK]))
     _managers_on_team(ctx)
-    # The accounts, people and pairs with exchanges, read back from the scratch file a slice
-    # at a time (each kind refreshed apart, as ``refresh_contacts`` does them one after another).
-    ctx.spill()
-    for accounts in ctx.scratch.touched("account", size=_TOUCHED_SLICE):
-        refresh_contacts(account_ids=[pk for pk, _none in accounts], now=ctx.now)
-    for persons in ctx.scratch.touched("person", size=_TOUCHED_SLICE):
-        refresh_contacts(account_ids=(), stakeholder_ids=[pk for pk, _none in persons], now=ctx.now)
-    for pairs in ctx.scratch.touched("pair", size=_TOUCHED_SLICE):
-        refresh_contacts(account_ids=(), pairs=pairs, now=ctx.now)
     changed = sorted(ctx.accounts_changed)
     for start in range(0, len(changed), _REFRESH_CHUNK):
         schedule_refresh(account_ids=tuple(changed[start : start + _REFRESH_CHUNK]))
