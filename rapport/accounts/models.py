@@ -87,7 +87,11 @@ class Account(VersionedModel):
 
     salesforce_id = salesforce_id_field()
 
-    history = HistoricalRecords(excluded_fields=["search_name", "updated_at", "last_contact_at"])
+    history = HistoricalRecords(
+        excluded_fields=["search_name", "updated_at", "last_contact_at"],
+        # Read by account alone: other indexes would only slow every change written.
+        no_db_index=["parent", "owner", "originating_executive", "domain"],
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["search_name", "id"]
@@ -178,7 +182,11 @@ class TeamMember(TimeStampedModel):
 
     salesforce_id = salesforce_id_field()
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        # Read by account: an index per person would only slow every change written.
+        no_db_index=["user"],
+    )
 
     objects = TeamMemberQuerySet.as_manager()
 

@@ -93,7 +93,11 @@ class Touchpoint(VersionedModel):
 
     salesforce_id = salesforce_id_field()
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        # Read by touchpoint alone: other indexes would only slow every change written.
+        no_db_index=["account", "logged_by"],
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-occurred_at", "-id"]
@@ -145,7 +149,10 @@ class TouchpointStakeholder(models.Model):
     occurred_at = models.DateTimeField()
     is_exchange = models.BooleanField(default=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        # Read by touchpoint: other indexes would only slow every change written.
+        no_db_index=["stakeholder"],
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -172,7 +179,10 @@ class TouchpointUser(models.Model):
     )
     occurred_at = models.DateTimeField()
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        # Read by touchpoint: other indexes would only slow every change written.
+        no_db_index=["user"],
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -279,7 +289,11 @@ class Task(VersionedModel):
 
     salesforce_id = salesforce_id_field()
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        # Read by to-do alone: other indexes would only slow every change written.
+        no_db_index=["account", "touchpoint", "assignee", "created_by", "completed_by"],
+    )
 
     objects = TaskQuerySet.as_manager()
 

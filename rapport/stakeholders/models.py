@@ -112,7 +112,9 @@ class Stakeholder(VersionedModel):
     salesforce_id = salesforce_id_field()
 
     history = HistoricalRecords(
-        excluded_fields=["search_name", "search_last_name", "updated_at", "last_contact_at"]
+        excluded_fields=["search_name", "search_last_name", "updated_at", "last_contact_at"],
+        # Read by person and account: other indexes would only slow every change written.
+        no_db_index=["reports_to", "deleted_by"],
     )
 
     objects = ActiveStakeholderManager()
