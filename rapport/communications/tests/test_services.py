@@ -181,6 +181,48 @@ def test_tier_change_brings_the_new_tier_cadence(personas: Personas) -> None:
     assert rules == {CadenceKind.CHECK_IN: 60}
 
 
+def test_rules_a_tier_change_brings_start_from_the_exchanges_already_logged(
+    personas: Personas,
+) -> None:
+    account = personas.account
+
+    def move_to(tier: str) -> None:
+        account.refresh_from_db()
+        account_update(
+            account=account, acting_user=personas.owner, data={"tier": tier}, expected_version=None
+        )
+
+    move_to("maintain")
+    review_held = log(personas, days_ago=20, kind=TouchpointKind.BUSINESS_REVIEW)
+    touchpoint = log(personas, days_ago=5)
+    move_to("strategic")
+    rules = {rule.kind: rule for rule in CadenceRule.objects.filter(account=account)}
+    assert set(rules) == {
+        CadenceKind.CHECK_IN,
+        CadenceKind.BUSINESS_REVIEW,
+        CadenceKind.EXECUTIVE_TOUCH,
+    }
+    # Resized: the strategic interval, counted from the exchange already logged.
+    check_in = rules[CadenceKind.CHECK_IN]
+    assert check_in.interval_days != 60
+    assert check_in.last_done_at == touchpoint.occurred_at
+    assert check_in.next_due_on == timezone.localdate(touchpoint.occurred_at) + datetime.timedelta(
+        days=check_in.interval_days
+    )
+    # New: kept by the review held before the tier asked for one.
+    review = rules[CadenceKind.BUSINESS_REVIEW]
+    assert review.last_done_at == review_held.occurred_at
+    assert review.next_due_on == timezone.localdate(review_held.occurred_at) + datetime.timedelta(
+        days=review.interval_days
+    )
+    # New and never kept (no decision maker took part): due one interval after it starts.
+    executive = rules[CadenceKind.EXECUTIVE_TOUCH]
+    assert executive.last_done_at is None
+    assert executive.next_due_on == executive.starts_on + datetime.timedelta(
+        days=executive.interval_days
+    )
+
+
 def test_cadence_next_due_follows_the_log(personas: Personas) -> None:
     account: Account = personas.account
     services.cadence_rule_set(
