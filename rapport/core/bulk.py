@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
@@ -61,7 +61,9 @@ def converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) ->
         return connection.ops.adapt_datetimefield_value
     if type(field) is models.DateField:
         return connection.ops.adapt_datefield_value
-    return functools.partial(_prepared, field, connection)
+    # The connection itself rather than ``django.db.connection``, a proxy that looks the
+    # connection up again on every use: the conversions only read its settings.
+    return functools.partial(_prepared, field, connections[connection.alias])
 
 
 # The same times come back in a row's history and its links' rows: converted once each.
