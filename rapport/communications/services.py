@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +47,7 @@ from rapport.communications.models import (
 )
 from rapport.communications.signals import contacts_refreshed
 from rapport.core.bulk import insert_plain
-from rapport.core.db import plain_cursor
+from rapport.core.db import Differs, plain_cursor
 from rapport.core.services import apply_fields, lock_versioned, require_permission, save_versioned
 from rapport.stakeholders.choices import DecisionRole
 from rapport.stakeholders.models import Stakeholder
@@ -290,7 +290,10 @@ def refresh_contacts(
             .order_by("-occurred_at")
             .values("occurred_at")[:1]
         )
-        Account.objects.filter(pk__in=batch).update(last_contact_at=Subquery(latest_with_account))
+        # Only the rows whose last contact moves: a re-import or the nightly pass rewrites none.
+        Account.objects.filter(
+            Differs(F("last_contact_at"), Subquery(latest_with_account)), pk__in=batch
+        ).update(last_contact_at=Subquery(latest_with_account))
         refresh_cadence(account_ids=batch, now=now)
     for start in range(0, len(people), REFRESH_BATCH):
         batch = people[start : start + REFRESH_BATCH]
@@ -301,9 +304,9 @@ def refresh_contacts(
             .order_by("-occurred_at")
             .values("occurred_at")[:1]
         )
-        Stakeholder.all_objects.filter(pk__in=batch).update(
-            last_contact_at=Subquery(latest_with_person)
-        )
+        Stakeholder.all_objects.filter(
+            Differs(F("last_contact_at"), Subquery(latest_with_person)), pk__in=batch
+        ).update(last_contact_at=Subquery(latest_with_person))
     refresh_strengths(pairs=pairs, now=now)
     if accounts:
         contacts_refreshed.send(sender=Touchpoint, account_ids=tuple(accounts))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Func, Q
 
 # The largest code point: every string that starts with a prefix sorts below prefix + this.
 _HIGHEST = "\U0010ffff"
@@ -25,6 +25,21 @@ def prefix_q(field: str, prefix: str) -> Q:
     if connection.vendor == "postgresql":
         return Q(**{f"{field}__startswith": prefix})
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + _HIGHEST})
+
+
+class Differs(Func):
+    """Whether two values differ, a null and a value differing and two nulls not (a condition).
+
+    ``IS DISTINCT FROM`` on PostgreSQL, ``IS NOT`` on SQLite: ``~Q(a=b)`` would leave out the
+    rows where either side is null.
+    """
+
+    arg_joiner = " IS NOT "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, arg_joiner=" IS DISTINCT FROM ", **extra)
 
 
 @contextmanager

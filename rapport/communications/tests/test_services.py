@@ -67,6 +67,29 @@ def test_a_planned_meeting_is_not_a_contact_yet(personas: Personas) -> None:
     assert personas.account.last_contact_at is None
 
 
+def test_deleting_the_only_exchange_clears_last_contact(personas: Personas) -> None:
+    only = log(personas, days_ago=4)
+    services.touchpoint_delete(touchpoint=only, acting_user=personas.owner)
+    personas.account.refresh_from_db()
+    personas.stakeholder.refresh_from_db()
+    assert personas.account.last_contact_at is None
+    assert personas.stakeholder.last_contact_at is None
+
+
+def test_a_stale_last_contact_is_corrected_by_a_refresh(personas: Personas) -> None:
+    touchpoint = log(personas, days_ago=2)
+    stale = touchpoint.occurred_at - datetime.timedelta(days=30)
+    Account.objects.filter(pk=personas.account.pk).update(last_contact_at=stale)
+    Stakeholder.all_objects.filter(pk=personas.stakeholder.pk).update(last_contact_at=None)
+    services.refresh_contacts(
+        account_ids=[personas.account.pk], stakeholder_ids=[personas.stakeholder.pk]
+    )
+    personas.account.refresh_from_db()
+    personas.stakeholder.refresh_from_db()
+    assert personas.account.last_contact_at == touchpoint.occurred_at
+    assert personas.stakeholder.last_contact_at == touchpoint.occurred_at
+
+
 def test_deleting_the_latest_touchpoint_moves_last_contact_back(personas: Personas) -> None:
     older = log(personas, days_ago=10)
     newer = log(personas, days_ago=1)
