@@ -1,5 +1,6 @@
-"""Query helpers that keep prefix search on an index on both database engines, SQLite's page
-cache for bulk loads, and a cursor whose parameters the server binds."""
+"""Query helpers for both database engines: prefix search kept on an index, a comparison that
+treats nulls as values, SQLite's page cache for bulk loads, and a cursor whose parameters the
+server binds."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def prefix_q(field: str, prefix: str) -> Q:
 
 
 class Differs(Func):
-    """Whether two values differ, a null and a value differing and two nulls not (a condition).
+    """A condition: the two values differ, a null differing from a value and two nulls alike.
 
     ``IS DISTINCT FROM`` on PostgreSQL, ``IS NOT`` on SQLite: ``~Q(a=b)`` would leave out the
     rows where either side is null.
