@@ -481,7 +481,7 @@ def cadence_sync(*, accounts: QuerySet[Account]) -> int:
                 if not rule.is_custom and kind not in wanted:
                     to_delete.append(rule.pk)
                     changed_here.add(pk)
-                elif rule.pk not in to_delete:
+                else:
                     kept.append(rule)
         # The changed accounts' rules, new and kept, refreshed from one read of their exchanges.
         sources = _last_done(account_ids=sorted(changed_here), now=now)

@@ -362,14 +362,8 @@ def update_rows(model: type[models.Model], rows: list[Any], names: Iterable[str]
     ]
     sets = ", ".join(f"{quote(model_field.column)} = %s" for model_field, _conv in chosen)
     sql = f"UPDATE {quote(layout.table)} SET {sets} WHERE {quote(layout.pk_column)} = %s"  # noqa: S608
-    params = []
-    for row in rows:
-        values = []
-        for model_field, converter in chosen:
-            value = getattr(row, model_field.attname)
-            values.append(None if value is None else converter(value))
-        values.append(row.pk)
-        params.append(values)
+    readers = [(model_field.attname, converter) for model_field, converter in chosen]
+    params = [[*bulk.values_of(row, readers), row.pk] for row in rows]
     with plain_cursor() as cursor:
         for start in range(0, len(params), BATCH_SIZE):
             cursor.executemany(sql, params[start : start + BATCH_SIZE])
